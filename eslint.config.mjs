@@ -1,0 +1,22 @@
+import { configWithoutCloudSupport } from '@n8n/node-cli/eslint';
+
+// Not the n8n Cloud config: this self-hosted package needs runtime dependencies (pg, zod)
+// and ships a command line, which Cloud-verified community nodes may not have.
+export default [
+	...configWithoutCloudSupport,
+	{
+		rules: {
+			'@n8n/community-nodes/no-runtime-dependencies': 'off',
+			// Database credentials are not APIs (n8n's own is named "postgres").
+			'n8n-nodes-base/node-class-description-credentials-name-unsuffixed': 'off',
+		},
+	},
+	{
+		// lib/ is shared with the command line and knows nothing of n8n: its errors are
+		// turned into NodeOperationErrors by the nodes.
+		files: ['lib/**/*.ts'],
+		rules: { '@n8n/community-nodes/require-node-api-error': 'off' },
+	},
+	{ files: ['lib/cli/**/*.ts'], rules: { 'no-console': 'off' } },
+	{ ignores: ['dist/**', 'test/**', 'bench/**', 'scripts/**', 'gulpfile.js', 'jest*.config.js', '.ci/**', '.data/**'] },
+];

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from './types';
+
+export interface NewNotification {
+	eventId: string;
+	mentorId: string;
+	chatId: string;
+	type: string;
+	message: string;
+	messageHash: string;
+}
+
+export interface CreatedNotification {
+	messageHash: string;
+	id: string;
+	created: boolean;
+}
+
+/**
+ * Inserts at most one notification per message_hash and marks the events processed, in one
+ * transaction (the caller's client must be inside BEGIN … COMMIT).
+ */
+export async function insertNotifications(q: Queryable, rows: NewNotification[]): Promise<Map<string, CreatedNotification>> {
+	const out = new Map<string, CreatedNotification>();
+	if (!rows.length) return out;
+	const res = await q.query<{ message_hash: string; id: string; created: boolean }>(
+		`WITH input AS (
+		   SELECT DISTINCT ON (message_hash) *
+		     FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])
+		       AS t(webhook_event_id, mentor_id, chat_id, type, message, message_hash)
+		 ),
+		 ins AS (
+		   INSERT INTO notifications (webhook_event_id, mentor_id, chat_id, type, message, message_hash, status)
+		   SELECT webhook_event_id, mentor_id, chat_id, type, message, message_hash, 'pending' FROM input
+		   ON CONFLICT (message_hash) DO NOTHING
+		   RETURNING id, message_hash
+		 )
+		 SELECT i.message_hash, COALESCE(ins.id, n.id)::text AS id, ins.id IS NOT NULL AS created
+		   FROM input i
+		   LEFT JOIN ins ON ins.message_hash = i.message_hash
+		   LEFT JOIN notifications n ON n.message_hash = i.message_hash AND ins.id IS NULL`,
+		[
+			rows.map((r) => r.eventId),
+			rows.map((r) => r.mentorId),
+			rows.map((r) => r.chatId),
+			rows.map((r) => r.type),
+			rows.map((r) => r.message),
+			rows.map((r) => r.messageHash),
+		],
+	);
+	for (const r of res.rows) out.set(r.message_hash, { messageHash: r.message_hash, id: r.id, created: r.created });
+	return out;
+}
+
+export async function markEventsProcessed(q: Queryable, eventIds: string[]): Promise<void> {
+	if (!eventIds.length) return;
+	await q.query(
+		`UPDATE webhook_events SET processed = TRUE, processed_at = NOW(), locked_until = NULL, error_message = NULL
+		  WHERE id = ANY($1::bigint[])`,
+		[eventIds],
+	);
+}
+
+export interface ClaimedNotification {
+	id: string;
+	chat_id: string;
+	message: string;
+	attempts: number;
+	claim_token: string;
+}
+
+/** Claims sendable notifications: pending and due, or `sending` whose lease ran out (crashed run). */
+export async function claimNotifications(q: Queryable, limit: number, leaseSeconds: number): Promise<ClaimedNotification[]> {
+	const token = randomUUID();
+	const res = await q.query<ClaimedNotification>(
+		`UPDATE notifications n
+		    SET status = 'sending', claim_token = $3::uuid, attempts = n.attempts + 1,
+		        locked_until = NOW() + make_interval(secs => $2::int)
+		  WHERE n.id IN (
+		        SELECT id FROM notifications
+		         WHERE (status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= NOW()))
+		            OR (status = 'sending' AND locked_until < NOW())
+		         ORDER BY id
+		         LIMIT $1::int
+		         FOR UPDATE SKIP LOCKED)
+		  RETURNING n.id::text AS id, n.chat_id, n.message, n.attempts, n.claim_token::text AS claim_token`,
+		[limit, leaseSeconds, token],
+	);
+	return res.rows.sort((a, b) => Number(a.id) - Number(b.id));
+}
+
+/** Each update checks the claim token: a run whose lease expired cannot overwrite a newer claim. */
+export async function markSent(q: Queryable, n: ClaimedNotification, telegramMessageId: string): Promise<boolean> {
+	const r = await q.query(
+		`UPDATE notifications SET status = 'sent', sent_at = NOW(), telegram_message_id = $2, locked_until = NULL, last_error = NULL
+		  WHERE id = $1 AND claim_token = $3::uuid AND status = 'sending'`,
+		[n.id, telegramMessageId, n.claim_token],
+	);
+	return (r.rowCount ?? 0) > 0;
+}
+
+export async function markFailed(q: Queryable, n: ClaimedNotification, reason: string): Promise<void> {
+	await q.query(
+		`UPDATE notifications SET status = 'failed', last_error = $2, locked_until = NULL
+		  WHERE id = $1 AND claim_token = $3::uuid AND status = 'sending'`,
+		[n.id, reason, n.claim_token],
+	);
+}
+
+/** Back to pending, to be tried again no earlier than the given delay. */
+export async function releaseForRetry(q: Queryable, n: ClaimedNotification, reason: string, delaySeconds: number): Promise<void> {
+	await q.query(
+		`UPDATE notifications SET status = 'pending', last_error = $2, locked_until = NULL,
+		        next_attempt_at = NOW() + make_interval(secs => $4::double precision)
+		  WHERE id = $1 AND claim_token = $3::uuid AND status = 'sending'`,
+		[n.id, reason, n.claim_token, delaySeconds],
+	);
+}
+
+/** Gives back claims that were never tried (the run hit its time limit): not an attempt. */
+export async function releaseUntried(q: Queryable, items: ClaimedNotification[]): Promise<void> {
+	if (!items.length) return;
+	await q.query(
+		`UPDATE notifications SET status = 'pending', locked_until = NULL, attempts = GREATEST(attempts - 1, 0)
+		  WHERE id = ANY($1::bigint[]) AND claim_token = ANY($2::uuid[]) AND status = 'sending'`,
+		[items.map((i) => i.id), items.map((i) => i.claim_token)],
+	);
+}

@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto';
+import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import { selectHost, type HostChoice, type PgSettings } from '../config';
+import { quoteIdentifier } from '../identifiers';
+import { describeConnectionError } from './connectionErrors';
+
+export interface Db {
+	pool: Pool;
+	settings: PgSettings;
+	host: HostChoice;
+}
+
+const pools = new Map<string, Db>();
+
+export function poolConfig(s: PgSettings, host: HostChoice, max = 10): PoolConfig {
+	return {
+		host: host.host,
+		port: s.port,
+		user: s.user,
+		password: s.password,
+		database: s.database,
+		ssl: s.ssl === 'disable' ? false : { rejectUnauthorized: s.ssl === 'verify-full' },
+		connectionTimeoutMillis: s.connectionTimeout * 1000,
+		idleTimeoutMillis: 30_000,
+		max,
+		// Every connection works in the configured schema; the name is validated and quoted.
+		options: `-c search_path=${quoteIdentifier(s.schema)}`,
+		application_name: 'n8n-nodes-getcourse-bot',
+	};
+}
+
+function keyOf(s: PgSettings): string {
+	return createHash('sha256').update(JSON.stringify(s)).digest('hex');
+}
+
+/** One pool per distinct settings, reused across node executions and CLI calls. */
+export function getDb(s: PgSettings): Db {
+	const key = keyOf(s);
+	const existing = pools.get(key);
+	if (existing) return existing;
+	const host = selectHost(s);
+	const pool = new Pool(poolConfig(s, host));
+	// An idle client dropped by the server (restart, pg_terminate_backend) must not crash n8n.
+	pool.on('error', () => undefined);
+	const db = { pool, settings: s, host };
+	pools.set(key, db);
+	return db;
+}
+
+export async function closeAllPools(): Promise<void> {
+	const all = [...pools.values()];
+	pools.clear();
+	await Promise.all(all.map((d) => d.pool.end().catch(() => undefined)));
+}
+
+export class DbConnectionError extends Error {
+	constructor(message: string, readonly code?: string) {
+		super(message);
+		this.name = 'DbConnectionError';
+	}
+}
+
+/** Checks out a client, turning connection failures into one readable line. */
+export async function connect(db: Db): Promise<PoolClient> {
+	try {
+		return await db.pool.connect();
+	} catch (err) {
+		throw new DbConnectionError(describeConnectionError(err, db.settings, db.host), (err as { code?: string }).code);
+	}
+}
+
+export async function withClient<T>(db: Db, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+	const client = await connect(db);
+	let broken = false;
+	try {
+		return await fn(client);
+	} catch (err) {
+		broken = isBrokenConnection(err);
+		throw err;
+	} finally {
+		client.release(broken ? true : undefined);
+	}
+}
+
+export async function withTransaction<T>(db: Db, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+	return withClient(db, async (c) => {
+		await c.query('BEGIN');
+		try {
+			const out = await fn(c);
+			await c.query('COMMIT');
+			return out;
+		} catch (err) {
+			await c.query('ROLLBACK').catch(() => undefined);
+			throw err;
+		}
+	});
+}
+
+function isBrokenConnection(err: unknown): boolean {
+	const code = (err as { code?: string })?.code ?? '';
+	return code === '57P01' || code === '57P02' || code === '57P03' || /Connection terminated|ECONNRESET/i.test(String((err as Error)?.message));
+}
+
+/** Checks connectivity and that the schema exists; returns the server version. */
+export async function testConnection(s: PgSettings): Promise<{ host: HostChoice; version: string; schemaExists: boolean }> {
+	const host = selectHost(s);
+	const pool = new Pool({ ...poolConfig(s, host, 1), connectionTimeoutMillis: Math.min(s.connectionTimeout, 60) * 1000 });
+	pool.on('error', () => undefined);
+	try {
+		const client = await pool.connect().catch((err) => {
+			throw new DbConnectionError(describeConnectionError(err, s, host), (err as { code?: string }).code);
+		});
+		try {
+			const r = await client.query<{ version: string; exists: boolean }>(
+				'SELECT current_setting($1) AS version, EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $2) AS exists',
+				['server_version', s.schema],
+			);
+			return { host, version: r.rows[0].version, schemaExists: r.rows[0].exists };
+		} finally {
+			client.release();
+		}
+	} finally {
+		await pool.end().catch(() => undefined);
+	}
+}

@@ -1,0 +1,26 @@
+/** Names of the parameters a GetCourse process "call URL" sends; the admin chooses them. */
+export interface FieldMap {
+	userId: string;
+	userEmail: string;
+	answerId: string;
+	trainingId: string;
+	lessonId: string;
+	status: string;
+	text: string;
+	eventDate: string;
+	lessonName: string;
+	trainingName: string;
+}
+
+export const DEFAULT_FIELDS: FieldMap = {
+	userId: 'user_id',
+	userEmail: 'user_email',
+	answerId: 'answer_id',
+	trainingId: 'answer_training_id',
+	lessonId: 'answer_lesson_id',
+	status: 'answer_status',
+	text: 'answer_text',
+	eventDate: 'event_date',
+	lessonName: 'lesson_name',
+	trainingName: 'training_name',
+};

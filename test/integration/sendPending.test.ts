@@ -1,0 +1,153 @@
+import { closeAllPools } from '../../lib/db/pool';
+import { GetCourseSendPending } from '../../nodes/GetCourseSendPending/GetCourseSendPending.node';
+import { createTestDb, type TestDb } from '../support/db';
+import { runNode } from '../support/nodeContext';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createTelegramPeer } = require('../support/telegram-peer');
+const peer = createTelegramPeer({ token: '123456789:AAEfakeTokenForLoopbackTests_xyz' });
+
+const TOKEN = '123456789:AAEfakeTokenForLoopbackTests_xyz';
+let t: TestDb;
+let baseUrl: string;
+const q = (sql: string, v: unknown[] = []) => t.db.pool.query(sql, v);
+
+const send = (options: Record<string, unknown> = {}, extra: Record<string, unknown> = {}, token = TOKEN) =>
+	runNode(new GetCourseSendPending(), {
+		parameters: { maxRunSeconds: 20, options: { retryBaseMs: 50, ...options }, ...extra },
+		credentials: { getCourseBotPostgres: t.credential as never, getCourseBotTelegramApi: { accessToken: token, baseUrl } },
+	});
+
+async function queue(chats: string[]): Promise<void> {
+	await q(
+		`INSERT INTO notifications (mentor_id, type, message, chat_id, message_hash)
+		 SELECT 1, 'homework_submitted', '<b>Сообщение</b> ' || i, c, md5(random()::text || i)
+		   FROM unnest($1::text[]) WITH ORDINALITY AS x(c, i)`,
+		[chats],
+	);
+}
+
+beforeAll(async () => {
+	t = await createTestDb('send');
+	baseUrl = await peer.start();
+});
+afterAll(async () => {
+	await peer.stop();
+	await t.drop();
+	await closeAllPools();
+});
+beforeEach(async () => {
+	peer.reset();
+	await q('TRUNCATE notifications RESTART IDENTITY');
+});
+
+describe('GetCourse Send Pending', () => {
+	it('sends each pending notification once with HTML parse mode and records sent_at and the message id', async () => {
+		await queue(['11', '12', '13']);
+		const [out] = await send();
+		expect(out.map((o) => o.json.status)).toEqual(['sent', 'sent', 'sent']);
+		expect(peer.messages.map((m: { chat_id: string }) => m.chat_id).sort()).toEqual(['11', '12', '13']);
+		expect(peer.messages[0].parse_mode).toBe('HTML');
+		const rows = (await q(`SELECT status, sent_at, telegram_message_id FROM notifications`)).rows;
+		expect(rows.every((r) => r.status === 'sent' && r.sent_at && r.telegram_message_id)).toBe(true);
+		expect((await send())[0]).toHaveLength(0);
+		expect(peer.messages).toHaveLength(3);
+	});
+
+	it('honours 429 retry_after, then succeeds', async () => {
+		await queue(['21']);
+		peer.failFor('21', { code: 429, retryAfter: 1, times: 1 });
+		const started = Date.now();
+		const [out] = await send();
+		expect(out[0].json).toMatchObject({ status: 'sent' });
+		expect(peer.requests.filter((r: { method: string }) => r.method === 'sendMessage')).toHaveLength(2);
+		expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+		expect(peer.messages).toHaveLength(1);
+	});
+
+	it('marks 403 and 400 failed with the reason, and does not try them again', async () => {
+		await queue(['31', '32', '33']);
+		peer.failFor('31', 'blocked');
+		peer.failFor('32', 'chat_not_found');
+		const [out] = await send();
+		const byChat = Object.fromEntries(out.map((o) => [o.json.chatId, o.json]));
+		expect(byChat['31']).toMatchObject({ status: 'failed', error: 'Forbidden: bot was blocked by the user' });
+		expect(byChat['32']).toMatchObject({ status: 'failed', error: 'Bad Request: chat not found' });
+		expect(byChat['33']).toMatchObject({ status: 'sent' });
+		const rows = (await q(`SELECT chat_id, status, last_error FROM notifications ORDER BY chat_id`)).rows;
+		expect(rows.map((r) => r.status)).toEqual(['failed', 'failed', 'sent']);
+		peer.reset();
+		await send();
+		expect(peer.requests).toHaveLength(0);
+	});
+
+	it('retries 5xx with backoff inside the run, then leaves it pending for a later run, then fails after max attempts', async () => {
+		await queue(['41', '42']);
+		peer.failNext('41', peer.answers[500]());
+		peer.failAlways('42', peer.answers[500]());
+		const [out] = await send({ retriesPerRun: 2, maxAttempts: 2 });
+		const byChat = Object.fromEntries(out.map((o) => [o.json.chatId, o.json]));
+		expect(byChat['41']).toMatchObject({ status: 'sent' });
+		expect(byChat['42']).toMatchObject({ status: 'retry_later', error: 'Internal Server Error' });
+		expect(peer.requests.filter((r: { body: { chat_id: string } | null }) => r.body?.chat_id === '42')).toHaveLength(3);
+		await q(`UPDATE notifications SET next_attempt_at = NOW() WHERE chat_id = '42'`);
+		const [second] = await send({ retriesPerRun: 0, maxAttempts: 2 });
+		expect(second[0].json).toMatchObject({ status: 'failed', error: expect.stringMatching(/gave up after 2 attempts/) });
+	});
+
+	it('a network failure (nothing listening) is retried later, not lost', async () => {
+		await queue(['51']);
+		const [out] = await runNode(new GetCourseSendPending(), {
+			parameters: { maxRunSeconds: 5, options: { retriesPerRun: 0 } },
+			credentials: { getCourseBotPostgres: t.credential as never, getCourseBotTelegramApi: { accessToken: TOKEN, baseUrl: 'http://127.0.0.1:1' } },
+		});
+		expect(out[0].json).toMatchObject({ status: 'retry_later', error: expect.stringMatching(/network error/) });
+		expect((await q(`SELECT status FROM notifications`)).rows[0].status).toBe('pending');
+	});
+
+	it('paces one chat to one message a second and many chats together', async () => {
+		await queue(['61', '61', '61', '62', '63']);
+		await send();
+		const times = peer.messages.filter((m: { chat_id: string }) => m.chat_id === '61').map((m: { at: number }) => m.at);
+		expect(times).toHaveLength(3);
+		expect(times[1] - times[0]).toBeGreaterThanOrEqual(950);
+		expect(times[2] - times[1]).toBeGreaterThanOrEqual(950);
+		expect(peer.messages).toHaveLength(5);
+	});
+
+	it('two parallel Send executions never send one notification twice', async () => {
+		await queue(Array.from({ length: 120 }, (_, i) => String(7000 + i)));
+		const [a, b] = await Promise.all([send({ batchSize: 10, messagesPerSecond: 200 }), send({ batchSize: 10, messagesPerSecond: 200 })]);
+		expect(a[0].length + b[0].length).toBe(120);
+		expect(a[0].length).toBeGreaterThan(0);
+		expect(b[0].length).toBeGreaterThan(0);
+		expect(peer.messages).toHaveLength(120);
+		expect(new Set(peer.messages.map((m: { chat_id: string }) => m.chat_id)).size).toBe(120);
+	});
+
+	it('a crashed run\'s claims come back after the lease, and are sent once', async () => {
+		await queue(['81']);
+		await q(`UPDATE notifications SET status = 'sending', locked_until = NOW() - interval '1 second', claim_token = gen_random_uuid(), attempts = 1`);
+		const [out] = await send();
+		expect(out[0].json).toMatchObject({ status: 'sent', attempts: 2 });
+		expect(peer.messages).toHaveLength(1);
+		await q(`UPDATE notifications SET status = 'sending', locked_until = NOW() + interval '1 hour'`);
+		expect((await send())[0]).toHaveLength(0); // a live lease is left alone
+	});
+
+	it('the bot token appears in no output, error or stored reason', async () => {
+		await queue(['91']);
+		peer.failAlways('91', { status: 400, body: { ok: false, error_code: 400, description: `Bad Request: token ${TOKEN} rejected` } });
+		const [out] = await send();
+		const bad = await runNode(new GetCourseSendPending(), {
+			parameters: {},
+			continueOnFail: true,
+			credentials: { getCourseBotPostgres: t.credential as never, getCourseBotTelegramApi: { accessToken: 'not-a-token', baseUrl } },
+		});
+		const stored = (await q(`SELECT last_error FROM notifications`)).rows;
+		const all = JSON.stringify(out) + JSON.stringify(bad) + JSON.stringify(stored);
+		expect(all).not.toContain(TOKEN);
+		expect(all).not.toContain(TOKEN.split(':')[1]);
+		expect(JSON.stringify(bad)).toMatch(/does not look like/);
+		await expect(send({}, {}, 'x')).rejects.toThrow(/does not look like/);
+	});
+});

@@ -1,0 +1,54 @@
+import type {
+	ICredentialDataDecryptedObject,
+	IExecuteFunctions,
+	INode,
+	INodeExecutionData,
+	INodeType,
+} from 'n8n-workflow';
+import { NodeHelpers } from 'n8n-workflow';
+
+export interface RunOptions {
+	items?: INodeExecutionData[];
+	parameters?: Record<string, unknown>;
+	credentials: Record<string, ICredentialDataDecryptedObject>;
+	continueOnFail?: boolean;
+}
+
+/**
+ * Runs a node's execute() the way n8n's engine calls it: parameters resolved against the
+ * node description's defaults (n8n-workflow's NodeHelpers.getNodeParameters), credentials
+ * by type, input items, continueOnFail. Only the functions these nodes use are present.
+ */
+export async function runNode(nodeType: INodeType, o: RunOptions): Promise<INodeExecutionData[][]> {
+	const d = nodeType.description;
+	const resolved =
+		NodeHelpers.getNodeParameters(d.properties, (o.parameters ?? {}) as never, true, false, null, d) ?? {};
+	const node: INode = {
+		id: 'test-node',
+		name: d.defaults.name ?? d.displayName,
+		type: `n8n-nodes-getcourse-bot.${d.name}`,
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: resolved,
+	};
+	const items = o.items ?? [{ json: {} }];
+	const ctx = {
+		getInputData: () => items,
+		getNode: () => node,
+		continueOnFail: () => Boolean(o.continueOnFail),
+		getNodeParameter: (name: string, _i: number, fallback?: unknown) => {
+			const v = name.split('.').reduce<unknown>((acc, k) => (acc as Record<string, unknown> | undefined)?.[k], resolved);
+			if (v === undefined) {
+				if (arguments.length >= 3 || fallback !== undefined) return fallback;
+				throw new Error(`Could not get parameter "${name}"`);
+			}
+			return v;
+		},
+		getCredentials: async (type: string) => {
+			const c = o.credentials[type];
+			if (!c) throw new Error(`Node does not have any credentials set for "${type}"`);
+			return c;
+		},
+	} as unknown as IExecuteFunctions;
+	return nodeType.execute!.call(ctx);
+}

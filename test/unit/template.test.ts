@@ -1,0 +1,69 @@
+import { DEFAULT_TEMPLATE, escapeHtml, renderMessage, TELEGRAM_MAX_LENGTH } from '../../lib/notify/template';
+import { messageHash, prepareNotification } from '../../lib/notify/createNotifications';
+
+const values = {
+	student_name: 'Иван <Петров>',
+	student_email: 'ivan@example.ru',
+	training_name: 'Поток & весна',
+	lesson_name: '2.3 Практика',
+	answer_status: 'new',
+	answer_text: 'Сделал <script>alert(1)</script>',
+	event_date: '20.12.2025, 14:03',
+};
+
+describe('message template', () => {
+	it('fills the Russian default, escaping every value', () => {
+		const m = renderMessage(DEFAULT_TEMPLATE, values);
+		expect(m).toContain('<b>Новое домашнее задание</b>');
+		expect(m).toContain('Студент: Иван &lt;Петров&gt; (ivan@example.ru)');
+		expect(m).toContain('Тренинг: Поток &amp; весна');
+		expect(m).toContain('Сделал &lt;script&gt;alert(1)&lt;/script&gt;');
+		expect(m).not.toContain('<script>');
+	});
+
+	it('leaves unknown placeholders alone and shows a dash for empty values', () => {
+		expect(renderMessage('{nope} {lesson_name}', { lesson_name: '' })).toBe('{nope} —');
+	});
+
+	it('cuts to 4096 characters by shortening values, keeping the markup whole', () => {
+		const m = renderMessage('<b>{student_name}</b>\n{answer_text}', { student_name: 'A', answer_text: '<'.repeat(10_000) });
+		expect(m.length).toBeLessThanOrEqual(TELEGRAM_MAX_LENGTH);
+		expect(m.startsWith('<b>A</b>\n')).toBe(true);
+		expect(m).not.toMatch(/&[a-z]*…$/); // never half an entity
+		expect(m.endsWith('…')).toBe(true);
+	});
+
+	it('refuses a template that alone is over the limit', () => {
+		expect(() => renderMessage('x'.repeat(5000), {})).toThrow(/longer than/);
+	});
+
+	it('escapes', () => expect(escapeHtml('<a href="x">&</a>')).toBe('&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;'));
+});
+
+describe('preparing a notification', () => {
+	const item = {
+		eventId: '7',
+		idempotencyKey: 'answer:1:new',
+		eventDate: '2025-12-20T11:03:11.000Z',
+		answer: { id: '1', status: 'new', text: 'hi', trainingId: 't', lessonId: 'l' },
+		student: { userId: '5', email: 'a@b.ru', name: 'A B' },
+		mentor: { id: '3', name: 'M', telegramId: '777' },
+		training: { id: 't', name: 'T' },
+		lesson: { id: 'l', name: 'L' },
+	};
+
+	it('builds the row with chat, hash and the date in the school zone', () => {
+		const p = prepareNotification(item, { template: DEFAULT_TEMPLATE, type: 'homework_submitted', timeZone: 'Europe/Moscow' });
+		expect(p.ok).toBe(true);
+		if (!p.ok) return;
+		expect(p.row).toMatchObject({ eventId: '7', mentorId: '3', chatId: '777', messageHash: messageHash('777', 'homework_submitted', 'answer:1:new') });
+		expect(p.row.message).toContain('20.12.2025, 14:03');
+		expect(p.row.messageHash).toMatch(/^[0-9a-f]{64}$/);
+	});
+
+	it('says what is missing from a foreign item', () => {
+		const p = prepareNotification({ eventId: '1' }, { template: DEFAULT_TEMPLATE, type: 'x', timeZone: 'UTC' });
+		expect(p.ok).toBe(false);
+		if (!p.ok) expect(p.reason).toMatch(/not a Resolve Mentor item/);
+	});
+});

@@ -33,7 +33,7 @@ export interface SendOptions {
 export const DEFAULT_SEND_OPTIONS: SendOptions = {
 	batchSize: 100,
 	maxMessages: 1000,
-	maxRunSeconds: 50,
+	maxRunSeconds: 25,
 	messagesPerSecond: 29,
 	perChatIntervalMs: 1000,
 	concurrency: 8,

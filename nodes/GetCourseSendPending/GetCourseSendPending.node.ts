@@ -41,7 +41,7 @@ export class GetCourseSendPending implements INodeType {
 				displayName: 'Max Run Time (Seconds)',
 				name: 'maxRunSeconds',
 				type: 'number',
-				default: 50,
+				default: 25,
 				typeOptions: { minValue: 1 },
 				description: 'After this the run takes no new messages; keep it below the schedule interval',
 			},

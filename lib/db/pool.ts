@@ -61,9 +61,20 @@ export class DbConnectionError extends Error {
 }
 
 /** Checks out a client, turning connection failures into one readable line. */
+const guarded = new WeakSet<PoolClient>();
+const ignore = () => undefined;
+
 export async function connect(db: Db): Promise<PoolClient> {
 	try {
-		return await db.pool.connect();
+		const client = await db.pool.connect();
+		// pg-pool listens for errors only while a client is idle: a connection dropped while
+		// checked out would otherwise be an unhandled 'error' that ends the n8n process. The
+		// failure still reaches the caller through the pending query.
+		if (!guarded.has(client)) {
+			client.on('error', ignore);
+			guarded.add(client);
+		}
+		return client;
 	} catch (err) {
 		throw new DbConnectionError(describeConnectionError(err, db.settings, db.host), (err as { code?: string }).code);
 	}

@@ -73,13 +73,21 @@ export function renderMessage(template: string, values: TemplateValues): string 
 	return out;
 }
 
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** Building an Intl.DateTimeFormat costs ~0.2 ms: one per time zone is kept. */
 export function formatDate(d: Date, timeZone: string): string {
-	return new Intl.DateTimeFormat('ru-RU', {
-		timeZone,
-		year: 'numeric',
-		month: '2-digit',
-		day: '2-digit',
-		hour: '2-digit',
-		minute: '2-digit',
-	}).format(d);
+	let f = dateFormats.get(timeZone);
+	if (!f) {
+		f = new Intl.DateTimeFormat('ru-RU', {
+			timeZone,
+			year: 'numeric',
+			month: '2-digit',
+			day: '2-digit',
+			hour: '2-digit',
+			minute: '2-digit',
+		});
+		dateFormats.set(timeZone, f);
+	}
+	return f.format(d);
 }

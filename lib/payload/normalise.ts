@@ -74,7 +74,11 @@ function str(v: unknown): string {
 	if (v === undefined || v === null) return '';
 	if (typeof v === 'string') return cleanText(v);
 	if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-	return cleanText(JSON.stringify(v));
+	try {
+		return cleanText(JSON.stringify(cleanValue(v)) ?? '');
+	} catch {
+		return '[unreadable value]';
+	}
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -91,7 +95,7 @@ interface Candidate {
 }
 
 function fromTechApi(p: Record<string, unknown>): Candidate {
-	const eventType = str(p.eventType) || 'getcourse/lessonAnswerCreated';
+	const eventType = (str(p.eventType) || 'getcourse/lessonAnswerCreated').slice(0, 100);
 	const comment = isObject(p.comment) ? p.comment : null;
 	const a = isObject(p.answer) ? p.answer : comment ? (isObject(comment.lesson_data) ? comment.lesson_data : {}) : {};
 	const isComment = comment !== null && !isObject(p.answer);

@@ -1,7 +1,7 @@
 import { storeDeliveries, type InvalidDelivery } from '../db/events';
 import type { Queryable } from '../db/types';
 import type { FieldMap } from '../payload/fields';
-import { normaliseEvent, type EventSource, type NormalisedEvent } from '../payload/normalise';
+import { normaliseEvent, type EventSource, type NormalisedEvent, type NormaliseResult } from '../payload/normalise';
 import { extractRequest } from '../payload/request';
 import { SECRET_HEADER, SECRET_PARAM, secretMatches } from './secret';
 
@@ -30,6 +30,20 @@ export interface StoreOutcome {
 
 export const LOG_SOURCE = 'getcourse-store-event';
 
+/** One unreadable delivery must never fail the whole batch: it becomes an invalid item. */
+function safeNormalise(params: Record<string, unknown>, opts: StoreOptions): NormaliseResult {
+	try {
+		return normaliseEvent(params, { timeZone: opts.timeZone, fields: opts.fields, dropKeys: [SECRET_PARAM], now: opts.now });
+	} catch (err) {
+		return {
+			ok: false,
+			source: 'process',
+			reason: `payload could not be read: ${(err as Error).message}`.slice(0, 500),
+			rawPayload: { keys: Object.keys(params).slice(0, 50) },
+		};
+	}
+}
+
 /** Validates and stores a batch of GetCourse calls in one round trip; one outcome per input, in order. */
 export async function storeEvents(q: Queryable, items: Array<Record<string, unknown>>, opts: StoreOptions): Promise<StoreOutcome[]> {
 	const notifySet = new Set(opts.notifyStatuses.map((s) => s.trim().toLowerCase()).filter(Boolean));
@@ -39,12 +53,7 @@ export async function storeEvents(q: Queryable, items: Array<Record<string, unkn
 
 	items.forEach((item, index) => {
 		const { params, headers } = extractRequest(item);
-		const result = normaliseEvent(params, {
-			timeZone: opts.timeZone,
-			fields: opts.fields,
-			dropKeys: [SECRET_PARAM],
-			now: opts.now,
-		});
+		const result = safeNormalise(params, opts);
 		if (opts.sharedSecret) {
 			const given = headers[SECRET_HEADER] ?? params[SECRET_PARAM];
 			if (!secretMatches(given, opts.sharedSecret)) {

@@ -61,6 +61,22 @@ interface Job {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 
+/**
+ * Telegram has the message: recording it must not be lost to a dropped connection, or the
+ * claim would expire and the message go out again. markSent is guarded by the claim token,
+ * so repeating it is safe; each try takes a fresh pooled connection.
+ */
+async function recordSent(q: Queryable, n: ClaimedNotification, messageId: string): Promise<boolean> {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await markSent(q, n, messageId);
+		} catch (err) {
+			if (attempt >= 5) throw err;
+			await sleep(100 * 2 ** attempt);
+		}
+	}
+}
+
 /** Interleaves chats round-robin so consecutive messages rarely share a chat. */
 function interleave(items: ClaimedNotification[]): ClaimedNotification[] {
 	const byChat = new Map<string, ClaimedNotification[]>();
@@ -127,7 +143,7 @@ async function runQueue(
 		const { n } = job;
 		const r = await sendMessage(tg, n.chat_id, n.message);
 		if (r.ok) {
-			const recorded = await markSent(q, n, r.messageId);
+			const recorded = await recordSent(q, n, r.messageId);
 			finish(n, recorded ? 'sent' : 'lost_claim', {
 				telegramMessageId: r.messageId,
 				error: recorded ? null : 'sent, but another run had taken the claim over (lease too short)',
@@ -204,6 +220,7 @@ async function runQueue(
 		const [job] = queue.splice(idx, 1);
 		pacer.take(job.n.chat_id, slot);
 		if (slot > now) await sleep(slot - now);
+		pacer.started(Date.now());
 		launch(job);
 	}
 }

@@ -4,6 +4,9 @@
  *
  *   const { createTelegramPeer } = require('./telegram-peer');
  *   const peer = createTelegramPeer({ token });   // token optional: when set, other tokens get 401
+ *   createTelegramPeer({ enforceLimits: true })   // Telegram's limits: 429 retry_after when > 30 sends in any
+ *                                                 // 1 s window overall or > 1 per chat per second (peer.limited counts them)
+ *   createTelegramPeer({ delayMs: 200 })          // answer every sendMessage after a delay (peer.delayMs is settable)
  *   const baseUrl = await peer.start();           // 'http://127.0.0.1:<port>'
  *   peer.failNext('42', peer.answers[429](2));    // next sendMessage to chat 42 answers 429 retry_after 2
  *   peer.failAlways('43', peer.answers[403]());   // every sendMessage to chat 43: bot was blocked
@@ -83,8 +86,28 @@ function normaliseAnswer(answer) {
 	throw new Error(`telegram-peer: unknown answer ${JSON.stringify(answer)}`);
 }
 
-function createTelegramPeer({ token: onlyToken } = {}) {
+function createTelegramPeer({ token: onlyToken, enforceLimits = false, delayMs = 0, overallPerSecond = 30, perChatPerSecond = 1 } = {}) {
 	let server = null;
+	const accepted = []; // times of accepted sendMessage calls (enforceLimits)
+	const lastByChat = new Map(); // chat → time of its last accepted sendMessage (enforceLimits)
+	const limited = { overall: 0, perChat: 0 };
+
+	/** Telegram's flood limits, as a 429 with retry_after, or null when within them. */
+	function floodCheck(chatId, now) {
+		while (accepted.length && accepted[0] <= now - 1000) accepted.shift();
+		const last = lastByChat.get(chatId);
+		if (last !== undefined && now - last < 1000 / perChatPerSecond) {
+			limited.perChat++;
+			return answers[429](1);
+		}
+		if (accepted.length >= overallPerSecond) {
+			limited.overall++;
+			return answers[429](1);
+		}
+		accepted.push(now);
+		lastByChat.set(chatId, now);
+		return null;
+	}
 	let baseUrl = null;
 	let nextMessageId = 1000;
 	const messages = [];
@@ -136,6 +159,11 @@ function createTelegramPeer({ token: onlyToken } = {}) {
 		}
 		const always = alwaysFailures.get(chatId);
 		if (always) return reply(always.status, always.body);
+		if (peer.delayMs > 0) await new Promise((r) => setTimeout(r, peer.delayMs));
+		if (enforceLimits) {
+			const flood = floodCheck(chatId, Date.now());
+			if (flood) return reply(flood.status, flood.body);
+		}
 		const messageId = nextMessageId++;
 		messages.push({ token, chat_id: chatId, text, parse_mode: params.parse_mode, message_id: messageId, at: Date.now() });
 		return reply(200, {
@@ -154,6 +182,9 @@ function createTelegramPeer({ token: onlyToken } = {}) {
 		messages,
 		requests,
 		answers,
+		/** enforceLimits: how many sends were refused with 429, by which limit. */
+		limited,
+		delayMs,
 		get baseUrl() {
 			return baseUrl;
 		},
@@ -189,6 +220,10 @@ function createTelegramPeer({ token: onlyToken } = {}) {
 			requests.length = 0;
 			nextFailures.clear();
 			alwaysFailures.clear();
+			accepted.length = 0;
+			lastByChat.clear();
+			limited.overall = 0;
+			limited.perChat = 0;
 		},
 		/** The next sendMessage to chatId gets `answer` (calls queue up). */
 		failNext(chatId, answer) {

@@ -1,0 +1,30 @@
+'use strict';
+/**
+ * All benchmarks, each in a child process of its own (so its peak RSS is its own):
+ *   npm run build && npm run bench        (or: node bench/run-all.js [store-event resolve-notify send-pending])
+ * BENCH_RUNS (default 5) sets the repeats of store-event and resolve-notify, BENCH_SEND_RUNS
+ * (default 1, ~70 s each) those of send-pending.
+ */
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+const fs = require('node:fs');
+
+const ALL = ['store-event', 'resolve-notify', 'send-pending'];
+const wanted = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
+
+if (!fs.existsSync(path.join(__dirname, '..', 'dist', 'lib', 'db', 'schema.js'))) {
+	console.error('bench: dist/ is missing: run "npm run build" first');
+	process.exit(2);
+}
+let failed = 0;
+for (const name of wanted) {
+	if (!ALL.includes(name)) {
+		console.error(`bench: unknown scenario ${name} (${ALL.join(', ')})`);
+		process.exit(2);
+	}
+	const started = Date.now();
+	const r = spawnSync(process.execPath, [path.join(__dirname, `${name}.js`)], { stdio: 'inherit', env: process.env });
+	console.log(`\n(${name}: ${((Date.now() - started) / 1000).toFixed(0)} s, exit ${r.status})`);
+	if (r.status !== 0) failed++;
+}
+process.exit(failed ? 1 : 0);

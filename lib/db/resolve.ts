@@ -54,7 +54,8 @@ WITH claimed AS (
           ORDER BY id
           LIMIT $1::int
           FOR UPDATE SKIP LOCKED)
-  RETURNING w.*
+  RETURNING w.id, w.idempotency_key, w.event_date, w.event_type, w.user_id, w.user_email, w.answer_id, w.answer_status,
+            w.answer_text, w.answer_training_id, w.answer_lesson_id, w.attempts, w.training_name, w.lesson_name
 )
 SELECT c.id::text AS event_id, c.idempotency_key, c.event_date, c.event_type, c.user_id, c.user_email, c.answer_id,
        c.answer_status, c.answer_text, c.answer_training_id, c.answer_lesson_id, c.attempts,
@@ -79,12 +80,19 @@ SELECT c.id::text AS event_id, c.idempotency_key, c.event_date, c.event_type, c.
            format('mentor %s has no telegram_id', me.email)
        END AS problem
   FROM claimed c
+  -- by GetCourse user id first, else by email: two index lookups (an OR would defeat both indexes)
   LEFT JOIN LATERAL (
         SELECT s.* FROM students s
-         WHERE (s.user_id = c.user_id OR (c.user_email <> '' AND lower(s.email) = lower(c.user_email)))
+         WHERE s.user_id = c.user_id AND s.valid_from <= c.event_date AND c.event_date < s.valid_to
+         ORDER BY s.valid_from DESC LIMIT 1) st_id ON TRUE
+  LEFT JOIN LATERAL (
+        SELECT s.* FROM students s
+         WHERE st_id.id IS NULL AND c.user_email <> '' AND lower(s.email) = lower(c.user_email)
            AND s.valid_from <= c.event_date AND c.event_date < s.valid_to
-         ORDER BY (s.user_id = c.user_id) DESC NULLS LAST, s.valid_from DESC
-         LIMIT 1) st ON TRUE
+         ORDER BY s.valid_from DESC LIMIT 1) st_em ON TRUE
+  CROSS JOIN LATERAL (SELECT COALESCE(st_id.id, st_em.id) AS id, COALESCE(st_id.email, st_em.email) AS email,
+                             COALESCE(st_id.first_name, st_em.first_name) AS first_name,
+                             COALESCE(st_id.last_name, st_em.last_name) AS last_name) st
   LEFT JOIN LATERAL (
         SELECT t.* FROM trainings t
          WHERE t.training_id = c.answer_training_id AND t.valid_from <= c.event_date AND c.event_date < t.valid_to

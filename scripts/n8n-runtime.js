@@ -291,7 +291,8 @@ function n8nEnv({ userFolder, port = 5678, dbName, encryptionKey, db = {}, broke
 	const env = { ...process.env };
 	// Never inherit settings meant for another n8n, nor jest/ts-node hooks.
 	for (const key of Object.keys(env)) {
-		if (/^(N8N_|DB_|EXECUTIONS_|WEBHOOK_URL$|QUEUE_|NODE_OPTIONS$|NODE_PATH$)/.test(key)) delete env[key];
+		// NODE_ENV=test (set by jest) switches n8n into its own test mode (other database set-up, no migrations).
+		if (/^(N8N_|DB_|EXECUTIONS_|WEBHOOK_URL$|QUEUE_|NODE_OPTIONS$|NODE_PATH$|NODE_ENV$|JEST_WORKER_ID$)/.test(key)) delete env[key];
 	}
 	Object.assign(env, QUIET_ENV, {
 		N8N_USER_FOLDER: userFolder,
@@ -503,7 +504,7 @@ class N8nInstance {
 	 * runner broker port so it can run beside a started server. Returns the parsed run data when
 	 * the output ends with JSON, else the raw text.
 	 */
-	async execute(id, { timeoutMs = 5 * 60 * 1000 } = {}) {
+	async execute(id, { timeoutMs = 5 * 60 * 1000, retried = false } = {}) {
 		const brokerPort = await freePort();
 		let stdout;
 		let stderr;
@@ -516,6 +517,11 @@ class N8nInstance {
 			// Seen with n8n 2.40.7 on Node 24 while a server runs on the same database: the CLI prints
 			// the finished run, then dies with SIGSEGV during shutdown. The run itself is complete.
 			const run = error.code === null ? parseTrailingJson(error.stdout) : null;
+			if (!run && error.code === null && error.signal !== 'SIGTERM' && !retried) {
+				// Killed by a signal before printing a run: try once more (the nodes are idempotent).
+				log(`n8n execute --id=${id} died with ${error.signal} before finishing; running it once more`);
+				return this.execute(id, { timeoutMs, retried: true });
+			}
 			if (!run || run.finished !== true || run.status !== 'success') throw error;
 			log(`n8n execute --id=${id}: run finished with status success, but the CLI crashed on exit (ignored)`);
 			stdout = error.stdout;
@@ -568,6 +574,8 @@ class N8nInstance {
 			logFile,
 			tail: () => tail.join('\n'),
 			exited: () => exited,
+			/** Resolves with {code, signal} when the process exits (for whatever reason). */
+			waitForExit: () => exitPromise,
 			stop: async ({ timeoutMs: stopTimeout = 30000 } = {}) => {
 				if (!exited) {
 					try {

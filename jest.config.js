@@ -1,16 +1,16 @@
 // Unit tests (pure lib code) and integration tests (real PostgreSQL, loopback Bot API).
 // End-to-end tests with real n8n have their own config: jest.e2e.config.js.
-const tsJest = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
+const common = {
+	testEnvironment: 'node',
+	transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+	// dist/ holds a copy of package.json (and the compiled code): not test sources.
+	modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.data/'],
+	testTimeout: 60000,
+};
 
 module.exports = {
 	projects: [
-		{ displayName: 'unit', testEnvironment: 'node', transform: tsJest, testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-		{
-			displayName: 'integration',
-			testEnvironment: 'node',
-			transform: tsJest,
-			testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-		},
+		{ ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+		{ ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
 	],
-	testTimeout: 60000,
 };

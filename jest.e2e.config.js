@@ -11,5 +11,6 @@ module.exports = {
 	transform: {},
 	testTimeout: 15 * 60 * 1000,
 	maxWorkers: 1,
+	modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.data/'],
 	verbose: true,
 };

@@ -1,15 +1,16 @@
 'use strict';
 /**
  * All benchmarks, each in a child process of its own (so its peak RSS is its own):
- *   npm run build && npm run bench        (or: node bench/run-all.js [store-event resolve-notify send-pending])
+ *   npm run build && npm run bench        (or: node bench/run-all.js [store-event resolve-notify send-pending intake-n8n])
  * BENCH_RUNS (default 5) sets the repeats of store-event and resolve-notify, BENCH_SEND_RUNS
- * (default 1, ~70 s each) those of send-pending.
+ * (default 1, ~70 s each) those of send-pending; intake-n8n (real n8n, ~1.5 min) takes
+ * BENCH_INTAKE_RUNS (3), BENCH_INTAKE_SECONDS (10), BENCH_INTAKE_CONCURRENCY (10).
  */
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 const fs = require('node:fs');
 
-const ALL = ['store-event', 'resolve-notify', 'send-pending'];
+const ALL = ['store-event', 'resolve-notify', 'send-pending', 'intake-n8n'];
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 
 if (!fs.existsSync(path.join(__dirname, '..', 'dist', 'lib', 'db', 'schema.js'))) {

@@ -75,8 +75,9 @@ async function insertReferenceData(q) {
  * @param {object} o
  * @param {string[]} o.templates  names in workflows/ (e.g. ['intake', 'processing', 'sending'])
  * @param {string} [o.label]      goes into database and schema names
+ * @param {object} [o.n8nEnv]     more environment for every n8n command of the instance (e.g. queue mode)
  */
-async function setupE2E({ templates, label = 'e2e' }) {
+async function setupE2E({ templates, label = 'e2e', n8nEnv = {} }) {
 	const t0 = Date.now();
 	const timings = {};
 	const mark = (name) => (timings[name] = Date.now() - t0);
@@ -181,7 +182,7 @@ async function setupE2E({ templates, label = 'e2e' }) {
 			dbName: ctx.n8nDb,
 			encryptionKey: rt.randomId(32),
 			db: pg,
-			extra: { GENERIC_TIMEZONE: 'Europe/Moscow' },
+			extra: { GENERIC_TIMEZONE: 'Europe/Moscow', ...n8nEnv },
 		});
 		await ctx.n8n.init();
 		await ctx.n8n.linkPackage(REPO);

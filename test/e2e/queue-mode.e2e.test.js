@@ -1,0 +1,377 @@
+'use strict';
+/**
+ * End to end under load, n8n in queue mode: one main (`n8n start`, EXECUTIONS_MODE=queue) and two
+ * workers (`n8n worker`) on one n8n database, one encryption key, one user folder, Redis on
+ * 127.0.0.1:6379 (QUEUE_BULL_* ; a unique QUEUE_BULL_PREFIX per run, its keys deleted at the end).
+ * The shipped templates intake, processing and sending are imported and published as they are.
+ *
+ * 2,000 GetCourse-shaped answers (half Tech API JSON POSTs, half process "call URL" GETs) plus 200
+ * duplicate deliveries go to the production webhook with 20 requests in flight; processing and
+ * sending are then run through n8n's own manual-run endpoint (the templates' "Run now" trigger,
+ * OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS=true so those runs go to the workers too), several at once,
+ * beside the templates' schedules. Asserted: every answer gives exactly one message in its mentor's
+ * chat at the Telegram peer, every event processed, every notification sent, no duplicates, and
+ * both workers executed jobs (their logs, and n8n's execution records).
+ *
+ *   npm run build && npx jest -c jest.e2e.config.js test/e2e/queue-mode.e2e.test.js
+ *
+ * QUEUE_E2E_ANSWERS (default 2000) sets the number of answers.
+ * Needs Redis at QUEUE_E2E_REDIS_HOST/PORT (default 127.0.0.1:6379). E2E_KEEP=1 keeps the n8n
+ * folder (main log n8n.log, worker logs worker-1.log / worker-2.log) and the databases.
+ */
+
+const fs = require('node:fs');
+const path = require('node:path');
+const net = require('node:net');
+const { spawn } = require('node:child_process');
+
+const { setupE2E, techApiAnswer, people } = require('../support/e2e-harness');
+const rt = require('../../scripts/n8n-runtime');
+
+const WF = { intake: 'gcbIntake0000001', processing: 'gcbProcessing001', sending: 'gcbSending000001' };
+const REDIS_HOST = process.env.QUEUE_E2E_REDIS_HOST || '127.0.0.1';
+const REDIS_PORT = Number(process.env.QUEUE_E2E_REDIS_PORT || 6379);
+const PREFIX = `gcbq${rt.randomId(10).toLowerCase()}`;
+
+const ANSWERS = Math.max(100, Math.round(Number(process.env.QUEUE_E2E_ANSWERS || 2000) / 10) * 10); // a multiple of 10
+const DUPLICATE_EVERY = 10; // every 10th answer is delivered twice
+const CONCURRENCY = 20;
+const MENTORS = 100;
+const STUDENTS = 400;
+const FIRST_ANSWER_ID = 810000000;
+
+const mentor = (k) => ({ email: `qm.mentor${k}@school.test`, first: `Наставник${k}`, last: 'Очередь', chat: String(300000 + k) });
+const student = (k) => ({ userId: String(46100000 + k), email: `qm.student${k}@example.ru`, first: `Студент${k}`, last: 'Нагрузкин' });
+const studentOf = (i) => i % STUDENTS;
+const mentorOfStudent = (k) => k % MENTORS;
+const answerText = (i) => `Ответ под нагрузкой №${i}`;
+
+let ctx;
+let workers = [];
+let auth; // cookie of the owner, for n8n's manual-run endpoint
+const timings = {};
+
+function redisReachable() {
+	return new Promise((resolve) => {
+		const s = net.connect({ host: REDIS_HOST, port: REDIS_PORT });
+		s.setTimeout(2000);
+		s.once('connect', () => {
+			s.end();
+			resolve(true);
+		});
+		s.once('error', () => resolve(false));
+		s.once('timeout', () => {
+			s.destroy();
+			resolve(false);
+		});
+	});
+}
+
+/** `n8n worker` with the instance's environment and its own task-runner broker port; stopped by PID. */
+async function startWorker(n8n, name) {
+	const logFile = path.join(n8n.userFolder, `${name}.log`);
+	const out = fs.createWriteStream(logFile, { flags: 'a' });
+	const brokerPort = await rt.freePort();
+	const child = spawn(n8n.runtime.node, [n8n.runtime.bin, 'worker', '--concurrency=10'], {
+		cwd: n8n.userFolder,
+		env: n8n.env({ N8N_RUNNERS_BROKER_PORT: String(brokerPort), QUEUE_HEALTH_CHECK_ACTIVE: 'false' }),
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	let text = '';
+	let exited = null;
+	const exit = new Promise((resolve) => child.on('exit', (code, signal) => resolve((exited = { code, signal }))));
+	exit.then(() => out.end());
+	const onData = (chunk) => {
+		out.write(chunk);
+		text += chunk;
+	};
+	child.stdout.on('data', onData);
+	child.stderr.on('data', onData);
+	const w = {
+		name,
+		pid: child.pid,
+		logFile,
+		log: () => text,
+		async stop() {
+			if (exited) return exited;
+			try {
+				process.kill(child.pid, 'SIGTERM');
+			} catch {}
+			const timer = setTimeout(() => {
+				try {
+					process.kill(child.pid, 'SIGKILL');
+				} catch {}
+			}, 40000);
+			await exit;
+			clearTimeout(timer);
+			return exited;
+		},
+	};
+	const deadline = Date.now() + 120000;
+	while (!/n8n worker is now ready/.test(text)) {
+		if (exited) throw new Error(`${name} exited during start-up (${JSON.stringify(exited)}):\n${text.split('\n').slice(-40).join('\n')}`);
+		if (Date.now() > deadline) {
+			await w.stop();
+			throw new Error(`${name} not ready within 120 s:\n${text.split('\n').slice(-40).join('\n')}`);
+		}
+		await new Promise((r) => setTimeout(r, 200));
+	}
+	return w;
+}
+
+/** Deletes this run's Bull keys (ioredis from n8n's own install). */
+async function dropRedisKeys(n8nDir) {
+	const Redis = require(require.resolve('ioredis', { paths: [path.join(n8nDir, 'node_modules')] }));
+	const redis = new Redis({ host: REDIS_HOST, port: REDIS_PORT, lazyConnect: true, maxRetriesPerRequest: 1 });
+	await redis.connect();
+	try {
+		let cursor = '0';
+		do {
+			const [next, keys] = await redis.scan(cursor, 'MATCH', `${PREFIX}*`, 'COUNT', 1000);
+			cursor = next;
+			if (keys.length) await redis.del(...keys);
+		} while (cursor !== '0');
+	} finally {
+		redis.disconnect();
+	}
+}
+
+/** Runs `fn` over `items` with `limit` in flight. */
+async function pool(items, limit, fn) {
+	let next = 0;
+	const results = new Array(items.length);
+	await Promise.all(
+		Array.from({ length: limit }, async () => {
+			while (next < items.length) {
+				const i = next++;
+				results[i] = await fn(items[i], i);
+			}
+		}),
+	);
+	return results;
+}
+
+function deliveryFor(i) {
+	const s = student(studentOf(i));
+	const answerId = String(FIRST_ANSWER_ID + i);
+	if (i % 2 === 0) {
+		return { kind: 'tech', method: 'POST', body: techApiAnswer({ answerId, userId: s.userId, text: answerText(i), ts64: 1770109511 + i }) };
+	}
+	const query = new URLSearchParams({
+		user_id: s.userId,
+		user_email: s.email,
+		answer_id: answerId,
+		answer_status: 'new',
+		answer_training_id: people.TRAINING.id,
+		answer_lesson_id: people.LESSON.id,
+		answer_text: answerText(i),
+		event_date: '2026-02-03 15:10:00',
+	});
+	return { kind: 'process', method: 'GET', query: `?${query}` };
+}
+
+async function restLogin(baseUrl) {
+	const res = await rt.httpRequest(`${baseUrl}/rest/owner/setup`, {
+		method: 'POST',
+		body: { email: 'owner@queue.test', firstName: 'Queue', lastName: 'Owner', password: 'QueueMode-Passw0rd' },
+	});
+	if (res.status !== 200) throw new Error(`owner set-up failed: ${res.status} ${res.body.slice(0, 300)}`);
+	const cookie = [].concat(res.headers['set-cookie'] || []).map((c) => c.split(';')[0]).find((c) => c.startsWith('n8n-auth='));
+	if (!cookie) throw new Error('owner set-up gave no n8n-auth cookie');
+	return cookie;
+}
+
+/** n8n's manual-run endpoint (the editor's "Execute workflow" from the "Run now" trigger). */
+async function runManually(workflowId) {
+	const res = await rt.httpRequest(`${ctx.server.baseUrl}/rest/workflows/${workflowId}/run`, {
+		method: 'POST',
+		headers: { cookie: auth },
+		body: { triggerToStartFrom: { name: 'Run now' } },
+	});
+	const id = res.json && res.json.data && res.json.data.executionId;
+	if (res.status !== 200 || !id) throw new Error(`manual run of ${workflowId} failed: ${res.status} ${res.body.slice(0, 300)}`);
+	return id;
+}
+
+async function executionStatus(id) {
+	const rows = await rt.withPg(ctx.pg, ctx.n8nDb, async (c) => (await c.query('SELECT status, finished FROM execution_entity WHERE id = $1', [id])).rows);
+	return rows[0] ? rows[0].status : null;
+}
+
+/** Keeps `lanes` manual runs of a workflow going (each waits for its run to end) until done() says so. */
+async function runUntil(workflowId, lanes, done, { timeoutMs }) {
+	const deadline = Date.now() + timeoutMs;
+	const statuses = [];
+	await Promise.all(
+		Array.from({ length: lanes }, async () => {
+			while (!(await done())) {
+				if (Date.now() > deadline) throw new Error(`${workflowId}: not done within ${timeoutMs} ms`);
+				const id = await runManually(workflowId);
+				let status;
+				for (;;) {
+					status = await executionStatus(id);
+					if (status && !['new', 'running', 'waiting'].includes(status)) break;
+					if (Date.now() > deadline) throw new Error(`${workflowId}: execution ${id} still ${status} at the deadline`);
+					await new Promise((r) => setTimeout(r, 250));
+				}
+				statuses.push(status);
+			}
+		}),
+	);
+	return statuses;
+}
+
+const count = async (sql, params) => Number((await ctx.q(sql, params))[0].n);
+
+beforeAll(async () => {
+	if (!(await redisReachable())) throw new Error(`queue-mode e2e needs Redis at ${REDIS_HOST}:${REDIS_PORT}`);
+	ctx = await setupE2E({
+		templates: ['intake', 'processing', 'sending'],
+		label: 'qm',
+		n8nEnv: {
+			EXECUTIONS_MODE: 'queue',
+			QUEUE_BULL_REDIS_HOST: REDIS_HOST,
+			QUEUE_BULL_REDIS_PORT: String(REDIS_PORT),
+			QUEUE_BULL_PREFIX: PREFIX,
+			OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS: 'true',
+			N8N_LOG_LEVEL: 'info',
+		},
+	});
+	const cleanupRedis = () => dropRedisKeys(ctx.n8n.runtime.dir).catch((e) => console.warn(`redis clean-up: ${e.message}`));
+	const teardown = ctx.teardown;
+	ctx.teardown = async () => {
+		// Workers first (by PID), then the harness (main, peer, databases), then this run's Redis keys.
+		await Promise.all(workers.map((w) => w.stop()));
+		try {
+			await teardown();
+		} finally {
+			await cleanupRedis();
+		}
+	};
+	try {
+		const t = Date.now();
+		workers = await Promise.all([startWorker(ctx.n8n, 'worker-1'), startWorker(ctx.n8n, 'worker-2')]);
+		timings.workersReadyMs = Date.now() - t;
+		// Reference data: MENTORS mentors with a chat each, STUDENTS students, each mapped to one mentor.
+		const values = (n, f) => Array.from({ length: n }, (_, k) => f(k));
+		const ms = values(MENTORS, mentor);
+		await ctx.q(
+			`INSERT INTO mentors (email, first_name, last_name, telegram_id, valid_from)
+			 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[])`,
+			[ms.map((m) => m.email), ms.map((m) => m.first), ms.map((m) => m.last), ms.map((m) => m.chat), ms.map(() => '2020-01-01T00:00:00Z')],
+		);
+		const ss = values(STUDENTS, student);
+		await ctx.q(
+			`INSERT INTO students (user_id, email, first_name, last_name, valid_from)
+			 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])`,
+			[ss.map((s) => s.userId), ss.map((s) => s.email), ss.map((s) => s.first), ss.map((s) => s.last), ss.map(() => '2020-01-01T00:00:00Z')],
+		);
+		await ctx.q(
+			`INSERT INTO mapping (student_email, mentor_email, training_id, valid_from)
+			 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])`,
+			[ss.map((s) => s.email), ss.map((_, k) => mentor(mentorOfStudent(k)).email), ss.map(() => people.TRAINING.id), ss.map(() => '2020-01-01T00:00:00Z')],
+		);
+		auth = await restLogin(ctx.server.baseUrl);
+	} catch (error) {
+		await ctx.teardown().catch(() => undefined);
+		ctx = null;
+		throw error;
+	}
+}, 10 * 60 * 1000);
+
+afterAll(async () => {
+	if (ctx) await ctx.teardown();
+	console.log(`queue-mode timings (ms): ${JSON.stringify(timings)}`);
+}, 180000);
+
+describe('GetCourse Bot in n8n queue mode (main + 2 workers) under load', () => {
+	test(`${ANSWERS} answers + duplicates through the webhook, processing and sending on the workers: one message per answer`, async () => {
+		// Deliveries: every answer once, every DUPLICATE_EVERY-th twice, the copies spread through the stream.
+		const deliveries = [];
+		for (let i = 0; i < ANSWERS; i++) {
+			deliveries.push({ i, ...deliveryFor(i) });
+			if (i % DUPLICATE_EVERY === 0 && i >= 40) deliveries.push({ i: i - 40, dup: true, ...deliveryFor(i - 40) });
+		}
+		for (let i = ANSWERS - 40; i < ANSWERS; i += DUPLICATE_EVERY) deliveries.push({ i, dup: true, ...deliveryFor(i) });
+		const duplicates = deliveries.filter((d) => d.dup).length;
+		expect(duplicates).toBe(ANSWERS / DUPLICATE_EVERY);
+
+		let t = Date.now();
+		const results = await pool(deliveries, CONCURRENCY, async (d) => {
+			const url = `${ctx.webhookUrl}${d.query || ''}`;
+			const res = await rt.httpRequest(url, { method: d.method, body: d.body, timeoutMs: 120000 });
+			return { status: res.status, result: res.json && res.json.status };
+		});
+		timings.webhooksMs = Date.now() - t;
+		timings.webhooksPerSecond = Math.round((deliveries.length / timings.webhooksMs) * 1000);
+		const byResult = {};
+		for (const r of results) byResult[`${r.status}/${r.result}`] = (byResult[`${r.status}/${r.result}`] || 0) + 1;
+		expect(byResult).toEqual({ '200/stored': ANSWERS, '200/duplicate': duplicates });
+		expect(await count(`SELECT count(*) AS n FROM webhook_events`)).toBe(ANSWERS);
+		expect(await count(`SELECT count(*) AS n FROM (SELECT answer_id FROM webhook_events GROUP BY answer_id, answer_status HAVING count(*) > 1) d`)).toBe(0);
+
+		// Processing: the template's "Run now", two at a time (Resolve claims with SKIP LOCKED), beside its schedule.
+		t = Date.now();
+		const processingRuns = await runUntil(
+			WF.processing,
+			2,
+			async () => (await count(`SELECT count(*) AS n FROM webhook_events WHERE processed = false AND error_message IS NULL`)) === 0,
+			{ timeoutMs: 180000 },
+		);
+		timings.processingMs = Date.now() - t;
+		timings.processingRuns = processingRuns.length;
+		expect(processingRuns.every((s) => s === 'success')).toBe(true);
+		expect(await count(`SELECT count(*) AS n FROM webhook_events WHERE processed = true AND error_message IS NULL`)).toBe(ANSWERS);
+		expect(await count(`SELECT count(*) AS n FROM notifications`)).toBe(ANSWERS);
+
+		// Sending: two "Run now" lanes (one per worker) beside the 30 s schedule.
+		t = Date.now();
+		const sendingRuns = await runUntil(
+			WF.sending,
+			2,
+			async () => (await count(`SELECT count(*) AS n FROM notifications WHERE status NOT IN ('sent', 'failed')`)) === 0,
+			{ timeoutMs: 240000 },
+		);
+		timings.sendingMs = Date.now() - t;
+		timings.sendingRuns = sendingRuns.length;
+		timings.messagesPerSecond = Math.round((ANSWERS / timings.sendingMs) * 1000);
+		expect(sendingRuns.every((s) => s === 'success')).toBe(true);
+
+		// Database: all sent, none twice
+		expect(await count(`SELECT count(*) AS n FROM notifications WHERE status = 'sent' AND telegram_message_id IS NOT NULL`)).toBe(ANSWERS);
+		expect(await count(`SELECT count(*) AS n FROM webhook_events WHERE processed = false`)).toBe(0);
+
+		// Peer: exactly one message per answer, in the mentor's chat, no duplicates
+		const peer = ctx.peer;
+		expect(peer.messages).toHaveLength(ANSWERS);
+		const seen = new Map();
+		for (const m of peer.messages) {
+			const match = /Ответ под нагрузкой №(\d+)/.exec(m.text);
+			expect(match).toBeTruthy();
+			const i = Number(match[1]);
+			expect(seen.has(i)).toBe(false);
+			seen.set(i, String(m.chat_id));
+		}
+		expect(seen.size).toBe(ANSWERS);
+		for (let i = 0; i < ANSWERS; i++) expect(seen.get(i)).toBe(mentor(mentorOfStudent(studentOf(i))).chat);
+		const messageIds = new Set(peer.messages.map((m) => String(m.message_id)));
+		const stored = await ctx.q(`SELECT telegram_message_id FROM notifications`);
+		expect(new Set(stored.map((r) => String(r.telegram_message_id))).size).toBe(ANSWERS);
+		for (const r of stored) expect(messageIds.has(String(r.telegram_message_id))).toBe(true);
+
+		// The workers did the work: each one's log shows executions, and n8n's records agree.
+		const started = workers.map((w) => (w.log().match(/Worker started execution/g) || []).length);
+		timings.executionsPerWorker = started;
+		for (const n of started) expect(n).toBeGreaterThan(0);
+		const mainStarted = (ctx.server.tail().match(/Worker started execution/g) || []).length;
+		expect(mainStarted).toBe(0);
+		const records = await rt.withPg(ctx.pg, ctx.n8nDb, async (c) =>
+			(await c.query(`SELECT "workflowId", mode, status, count(*)::int AS n FROM execution_entity GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`)).rows,
+		);
+		timings.executionRecords = records.map((r) => `${r.workflowId}/${r.mode}/${r.status}=${r.n}`).join(' ');
+		const webhookRuns = records.filter((r) => r.workflowId === WF.intake && r.mode === 'webhook');
+		expect(webhookRuns.reduce((a, r) => a + r.n, 0)).toBe(deliveries.length);
+		expect(webhookRuns.every((r) => r.status === 'success')).toBe(true);
+		expect(started.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(deliveries.length + processingRuns.length + sendingRuns.length);
+	}, 10 * 60 * 1000);
+});

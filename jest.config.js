@@ -5,10 +5,10 @@ const common = {
 	transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
 	// dist/ holds a copy of package.json (and the compiled code): not test sources.
 	modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.data/'],
-	testTimeout: 60000,
 };
 
 module.exports = {
+	testTimeout: 60000,
 	projects: [
 		{ ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
 		{ ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },

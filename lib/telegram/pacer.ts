@@ -1,29 +1,35 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Telegram allows about 30 messages a second overall and 1 a second per chat. The pacer
  * hands out start times: globally spaced, never more than `messagesPerSecond` starts in any
- * one-second window (timer jitter cannot bunch them), and per chat spaced. A message whose
+ * one-second window (a late timer cannot bunch them), and per chat spaced. A message whose
  * chat is not ready yet is skipped in favour of one that is, so one busy chat does not stall
  * the rest.
  */
 export class Pacer {
 	private nextGlobal = 0;
 	private readonly nextChat = new Map<string, number>();
-	private readonly globalGap: number;
-	/** Start times of the last `perWindow` messages, oldest first. */
-	private readonly recent: number[] = [];
-	private readonly perWindow: number;
+	private globalGap = 0;
+	private perWindow = 1;
+	private perChatGapMs = 0;
+	/** Start times of the latest messages (scheduled, then actual), ascending. */
+	private recent: number[] = [];
 
-	constructor(
-		messagesPerSecond: number,
-		private readonly perChatGapMs: number,
-	) {
+	constructor(messagesPerSecond: number, perChatGapMs: number) {
+		this.configure(messagesPerSecond, perChatGapMs);
+	}
+
+	configure(messagesPerSecond: number, perChatGapMs: number): void {
 		this.globalGap = 1000 / messagesPerSecond;
 		this.perWindow = Math.max(1, Math.floor(messagesPerSecond));
+		this.perChatGapMs = perChatGapMs;
 	}
 
 	/** Earliest moment the next message may start, whichever chat. */
 	nextGlobalSlot(now: number): number {
-		const windowFree = this.recent.length >= this.perWindow ? this.recent[0] + 1000 : 0;
+		const n = this.recent.length;
+		const windowFree = n >= this.perWindow ? this.recent[n - this.perWindow] + 1000 : 0;
 		return Math.max(now, this.nextGlobal, windowFree);
 	}
 
@@ -34,16 +40,39 @@ export class Pacer {
 	take(chat: string, at: number): void {
 		this.nextGlobal = at + this.globalGap;
 		this.nextChat.set(chat, Math.max(this.chatReadyAt(chat), at + this.perChatGapMs));
+		this.recent.push(at);
+		if (this.recent.length > this.perWindow * 2) this.recent = this.recent.slice(-this.perWindow);
 	}
 
-	/** Call when the request really starts (after any wait), for the one-second window. */
-	started(at: number): void {
-		this.recent.push(at);
-		if (this.recent.length > this.perWindow) this.recent.shift();
+	/** The request really started at `actual` (timers run late): the window counts that. */
+	started(scheduled: number, actual: number): void {
+		const i = this.recent.lastIndexOf(scheduled);
+		if (i >= 0 && actual > scheduled) {
+			this.recent[i] = actual;
+			this.recent.sort((a, b) => a - b);
+		}
 	}
 
 	/** After a 429: hold this chat back for retry_after. */
 	holdChat(chat: string, untilMs: number): void {
 		this.nextChat.set(chat, Math.max(this.chatReadyAt(chat), untilMs));
 	}
+}
+
+const shared = new Map<string, Pacer>();
+
+/**
+ * One pacer per bot in this process: back-to-back and overlapping executions of Send Pending
+ * share Telegram's budget instead of each starting with a fresh one.
+ */
+export function pacerFor(baseUrl: string, token: string, messagesPerSecond: number, perChatGapMs: number): Pacer {
+	const key = createHash('sha256').update(`${baseUrl}\u0000${token}`).digest('hex');
+	let p = shared.get(key);
+	if (!p) {
+		p = new Pacer(messagesPerSecond, perChatGapMs);
+		shared.set(key, p);
+	} else {
+		p.configure(messagesPerSecond, perChatGapMs);
+	}
+	return p;
 }

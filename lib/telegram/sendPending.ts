@@ -8,7 +8,7 @@ import {
 } from '../db/notifications';
 import type { Queryable } from '../db/types';
 import { sendMessage, type TelegramConfig } from './client';
-import { Pacer } from './pacer';
+import { pacerFor, type Pacer } from './pacer';
 
 export interface SendOptions {
 	/** Notifications claimed per round trip. */
@@ -102,7 +102,7 @@ export async function sendPending(q: Queryable, tg: TelegramConfig, options: Par
 	const o = { ...DEFAULT_SEND_OPTIONS, ...options };
 	const started = Date.now();
 	const deadline = started + o.maxRunSeconds * 1000;
-	const pacer = new Pacer(o.messagesPerSecond, o.perChatIntervalMs);
+	const pacer = pacerFor(tg.baseUrl, tg.token, o.messagesPerSecond, o.perChatIntervalMs);
 	const outcomes: SendOutcome[] = [];
 	// The lease covers the time to send a whole batch, with margin.
 	const leaseSeconds = Math.ceil(o.maxRunSeconds + o.batchSize / o.messagesPerSecond + 60);
@@ -220,7 +220,7 @@ async function runQueue(
 		const [job] = queue.splice(idx, 1);
 		pacer.take(job.n.chat_id, slot);
 		if (slot > now) await sleep(slot - now);
-		pacer.started(Date.now());
+		pacer.started(slot, Date.now());
 		launch(job);
 	}
 }

@@ -138,6 +138,14 @@ BEGIN
 END;
 $$;
 
+-- Telegram allows a bot about 30 messages a second: every Send Pending run, in any n8n
+-- process or queue-mode worker, reserves its start times here (bot_key is a hash of the
+-- bot's base URL and token, never the token).
+CREATE TABLE IF NOT EXISTS send_pace (
+    bot_key VARCHAR(64) PRIMARY KEY,
+    next_slot TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()
+);
+
 -- ---------------------------------------------------------------- logs
 
 CREATE TABLE IF NOT EXISTS application_logs (

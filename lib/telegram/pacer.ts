@@ -61,12 +61,17 @@ export class Pacer {
 
 const shared = new Map<string, Pacer>();
 
+/** Identifies a bot without keeping its token. */
+export function botKey(baseUrl: string, token: string): string {
+	return createHash('sha256').update(`${baseUrl}\u0000${token}`).digest('hex');
+}
+
 /**
  * One pacer per bot in this process: back-to-back and overlapping executions of Send Pending
  * share Telegram's budget instead of each starting with a fresh one.
  */
 export function pacerFor(baseUrl: string, token: string, messagesPerSecond: number, perChatGapMs: number): Pacer {
-	const key = createHash('sha256').update(`${baseUrl}\u0000${token}`).digest('hex');
+	const key = botKey(baseUrl, token);
 	let p = shared.get(key);
 	if (!p) {
 		p = new Pacer(messagesPerSecond, perChatGapMs);

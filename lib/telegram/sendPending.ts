@@ -8,7 +8,8 @@ import {
 } from '../db/notifications';
 import type { Queryable } from '../db/types';
 import { sendMessage, type TelegramConfig } from './client';
-import { pacerFor, type Pacer } from './pacer';
+import { ensurePaceRow, reserveSendSlot } from '../db/sendPace';
+import { botKey, pacerFor, type Pacer } from './pacer';
 
 export interface SendOptions {
 	/** Notifications claimed per round trip. */
@@ -77,6 +78,18 @@ async function recordSent(q: Queryable, n: ClaimedNotification, messageId: strin
 	}
 }
 
+/**
+ * The overall rate is per bot, whatever runs it: queue-mode workers and parallel executions
+ * reserve their slots in PostgreSQL. If that fails, the local pace still holds.
+ */
+async function sharedWait(q: Queryable, key: string, localWaitMs: number, gapMs: number): Promise<number> {
+	try {
+		return await reserveSendSlot(q, key, localWaitMs, gapMs);
+	} catch {
+		return Math.max(0, localWaitMs);
+	}
+}
+
 /** Interleaves chats round-robin so consecutive messages rarely share a chat. */
 function interleave(items: ClaimedNotification[]): ClaimedNotification[] {
 	const byChat = new Map<string, ClaimedNotification[]>();
@@ -103,6 +116,8 @@ export async function sendPending(q: Queryable, tg: TelegramConfig, options: Par
 	const started = Date.now();
 	const deadline = started + o.maxRunSeconds * 1000;
 	const pacer = pacerFor(tg.baseUrl, tg.token, o.messagesPerSecond, o.perChatIntervalMs);
+	const key = botKey(tg.baseUrl, tg.token);
+	await ensurePaceRow(q, key);
 	const outcomes: SendOutcome[] = [];
 	// The lease covers the time to send a whole batch, with margin.
 	const leaseSeconds = Math.ceil(o.maxRunSeconds + o.batchSize / o.messagesPerSecond + 60);
@@ -123,7 +138,7 @@ export async function sendPending(q: Queryable, tg: TelegramConfig, options: Par
 				finish(n, 'failed', { error: reason });
 			} else queue.push({ n, tries: 0 });
 		}
-		await runQueue(q, tg, o, pacer, queue, deadline, finish);
+		await runQueue(q, tg, o, pacer, key, queue, deadline, finish);
 	}
 	return outcomes;
 }
@@ -133,6 +148,7 @@ async function runQueue(
 	tg: TelegramConfig,
 	o: SendOptions,
 	pacer: Pacer,
+	key: string,
 	queue: Job[],
 	deadline: number,
 	finish: (n: ClaimedNotification, status: SendStatus, extra: Partial<SendOutcome>) => void,
@@ -219,7 +235,7 @@ async function runQueue(
 		}
 		const [job] = queue.splice(idx, 1);
 		pacer.take(job.n.chat_id, slot);
-		if (slot > now) await sleep(slot - now);
+		await sleep(await sharedWait(q, key, slot - now, 1000 / o.messagesPerSecond));
 		pacer.started(slot, Date.now());
 		launch(job);
 	}

@@ -336,7 +336,9 @@ describe('GetCourse Bot in n8n queue mode (main + 2 workers) under load', () => 
 		timings.sendingMs = Date.now() - t;
 		timings.sendingRuns = sendingRuns.length;
 		timings.messagesPerSecond = Math.round(((ANSWERS - timings.sentBeforeSendingPhase) / timings.sendingMs) * 1000);
-		// Telegram allows ~30 messages/s per bot: the most the peer got in any 1 s window (reported, not asserted).
+		// Telegram allows ~30 messages/s per bot, whichever worker sends: the pace (29/s) is shared
+		// through PostgreSQL. With a pace per worker the peer saw 60 in one second; timers firing late on
+		// a loaded machine can still bunch two or three starts, hence the slack.
 		const at = ctx.peer.messages.map((m) => m.at).sort((a, b) => a - b);
 		let maxWindow = 0;
 		for (let i = 0, j = 0; i < at.length; i++) {
@@ -344,6 +346,7 @@ describe('GetCourse Bot in n8n queue mode (main + 2 workers) under load', () => 
 			maxWindow = Math.max(maxWindow, i - j + 1);
 		}
 		timings.maxMessagesInAnySecond = maxWindow;
+		expect(maxWindow).toBeLessThanOrEqual(33);
 		expect(sendingRuns.every((s) => s === 'success')).toBe(true);
 
 		// Database: all sent, none twice

@@ -48,7 +48,7 @@ describe('getcourse-bot command line', () => {
 		const first = await cli(['init']);
 		expect(first.code).toBe(0);
 		expect(first.stdout).toMatch(/Connected to PostgreSQL .* \(environment is dev, so the external host is used\)/);
-		expect(first.stdout).toMatch(/tables \(9\): application_logs, error_logs, lessons, mapping, mentors, notifications, students, trainings, webhook_events/);
+		expect(first.stdout).toMatch(/tables \(10\): application_logs, error_logs, lessons, mapping, mentors, notifications, send_pace, students, trainings, webhook_events/);
 		expect(first.stdout).toMatch(/views \(5\)/);
 		expect(first.stdout).toMatch(/triggers \(5\)/);
 		const second = await cli(['init']);

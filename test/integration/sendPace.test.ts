@@ -1,0 +1,43 @@
+import { Pool } from 'pg';
+import { closeAllPools, poolConfig } from '../../lib/db/pool';
+import { ensurePaceRow, reserveSendSlot } from '../../lib/db/sendPace';
+import { createTestDb, type TestDb } from '../support/db';
+
+let t: TestDb;
+beforeAll(async () => {
+	t = await createTestDb('pace');
+});
+afterAll(async () => {
+	await t.drop();
+	await closeAllPools();
+});
+
+it('two processes (separate pools) reserving slots for one bot get them spaced by the gap, in one sequence', async () => {
+	// Two pools stand for two queue-mode workers: nothing is shared but the database.
+	const a = new Pool(poolConfig(t.settings, t.db.host, 2));
+	const b = new Pool(poolConfig(t.settings, t.db.host, 2));
+	try {
+		await ensurePaceRow(a, 'bot-1');
+		await ensurePaceRow(b, 'bot-1');
+		const starts: number[] = [];
+		const worker = async (p: Pool) => {
+			for (let i = 0; i < 8; i++) {
+				const wait = await reserveSendSlot(p, 'bot-1', 0, 50);
+				starts.push(Date.now() + wait);
+			}
+		};
+		await Promise.all([worker(a), worker(b)]);
+		starts.sort((x, y) => x - y);
+		const gaps = starts.slice(1).map((s, i) => s - starts[i]);
+		expect(starts).toHaveLength(16);
+		// 50 ms apart (a few ms of clock reading slack), so 16 slots span at least ~750 ms
+		expect(Math.min(...gaps)).toBeGreaterThanOrEqual(40);
+		expect(starts[15] - starts[0]).toBeGreaterThanOrEqual(700);
+		// another bot is not held back by this one
+		await ensurePaceRow(a, 'bot-2');
+		expect(await reserveSendSlot(a, 'bot-2', 0, 50)).toBeLessThan(20);
+	} finally {
+		await a.end();
+		await b.end();
+	}
+});

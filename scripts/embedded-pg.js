@@ -195,7 +195,22 @@ function startEmbeddedPostgres({ dataDir, port = 5433, password = DEFAULT_PASSWO
 	});
 }
 
-module.exports = { startEmbeddedPostgres, DEFAULT_PASSWORD, hydrateSymlinks };
+/** Whether a PostgreSQL answers with these settings (its `postgres` database). */
+async function reachable(cfg) {
+	const { Client } = require('pg');
+	const c = new Client({ ...cfg, database: 'postgres', connectionTimeoutMillis: 3000 });
+	c.on('error', () => undefined);
+	try {
+		await c.connect();
+		return true;
+	} catch {
+		return false;
+	} finally {
+		await c.end().catch(() => undefined);
+	}
+}
+
+module.exports = { startEmbeddedPostgres, reachable, DEFAULT_PASSWORD, hydrateSymlinks };
 
 if (require.main === module) {
 	const args = process.argv.slice(2);

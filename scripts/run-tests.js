@@ -9,7 +9,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { Client } = require('pg');
-const { startEmbeddedPostgres } = require('./embedded-pg');
+const { reachable, startEmbeddedPostgres } = require('./embedded-pg');
 
 const ROOT = path.resolve(__dirname, '..');
 const args = process.argv.slice(2);
@@ -23,19 +23,6 @@ function pgFromEnv() {
 		password: process.env.TEST_PG_PASSWORD || '',
 		database: 'postgres',
 	};
-}
-
-async function reachable(cfg) {
-	const c = new Client({ ...cfg, connectionTimeoutMillis: 3000 });
-	c.on('error', () => undefined);
-	try {
-		await c.connect();
-		return true;
-	} catch {
-		return false;
-	} finally {
-		await c.end().catch(() => undefined);
-	}
 }
 
 async function ensureTestDatabase(cfg) {

@@ -14,7 +14,7 @@ const path = require('node:path');
 const { Client } = require('pg');
 
 const rt = require('../../scripts/n8n-runtime');
-const { startEmbeddedPostgres } = require('../../scripts/embedded-pg');
+const { reachable, startEmbeddedPostgres } = require('../../scripts/embedded-pg');
 const { createTelegramPeer } = require('./telegram-peer');
 
 const REPO = rt.REPO_DIR;
@@ -32,19 +32,6 @@ const people = {
 	TRAINING: { id: '889900', name: 'Поток весна' },
 	LESSON: { id: '2223334', name: '2.3 Практика' },
 };
-
-async function reachable(cfg) {
-	const c = new Client({ ...cfg, database: 'postgres', connectionTimeoutMillis: 3000 });
-	c.on('error', () => undefined);
-	try {
-		await c.connect();
-		return true;
-	} catch {
-		return false;
-	} finally {
-		await c.end().catch(() => undefined);
-	}
-}
 
 function assertBuilt() {
 	const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));

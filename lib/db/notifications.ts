@@ -107,13 +107,23 @@ export async function markFailed(q: Queryable, n: ClaimedNotification, reason: s
 	);
 }
 
-/** Back to pending, to be tried again no earlier than the given delay. */
-export async function releaseForRetry(q: Queryable, n: ClaimedNotification, reason: string, delaySeconds: number): Promise<void> {
+/**
+ * Back to pending, to be tried again no earlier than the given delay. A rate limit (429) is
+ * Telegram asking to wait, not a failed attempt: `refundAttempt` keeps it off Max Attempts.
+ */
+export async function releaseForRetry(
+	q: Queryable,
+	n: ClaimedNotification,
+	reason: string,
+	delaySeconds: number,
+	refundAttempt = false,
+): Promise<void> {
 	await q.query(
 		`UPDATE notifications SET status = 'pending', last_error = $2, locked_until = NULL,
-		        next_attempt_at = NOW() + make_interval(secs => $4::double precision)
+		        next_attempt_at = NOW() + make_interval(secs => $4::double precision),
+		        attempts = CASE WHEN $5::boolean THEN GREATEST(attempts - 1, 0) ELSE attempts END
 		  WHERE id = $1 AND claim_token = $3::uuid AND status = 'sending'`,
-		[n.id, reason, n.claim_token, delaySeconds],
+		[n.id, reason, n.claim_token, delaySeconds, refundAttempt],
 	);
 }
 

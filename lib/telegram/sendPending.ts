@@ -180,7 +180,7 @@ async function runQueue(
 				queue.push(job);
 				return;
 			}
-			await releaseForRetry(q, n, r.description, r.retryAfterSeconds);
+			await releaseForRetry(q, n, r.description, r.retryAfterSeconds, true);
 			finish(n, 'retry_later', { error: r.description });
 			return;
 		}

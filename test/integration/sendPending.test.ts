@@ -64,6 +64,16 @@ describe('GetCourse Send Pending', () => {
 		expect(peer.messages).toHaveLength(1);
 	});
 
+	it('a 429 asking to wait longer than the run allows goes back to pending, without using up an attempt', async () => {
+		await queue(['25']);
+		peer.failNext('25', peer.answers[429](120));
+		const [out] = await send({ maxAttempts: 1 });
+		expect(out[0].json).toMatchObject({ status: 'retry_later', error: 'Too Many Requests: retry after 120' });
+		const row = (await q(`SELECT status, attempts, next_attempt_at > NOW() + interval '100 seconds' AS later FROM notifications`)).rows[0];
+		expect(row).toEqual({ status: 'pending', attempts: 0, later: true });
+		expect(peer.messages).toHaveLength(0);
+	});
+
 	it('marks 403 and 400 failed with the reason, and does not try them again', async () => {
 		await queue(['31', '32', '33']);
 		peer.failFor('31', 'blocked');

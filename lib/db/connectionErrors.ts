@@ -49,12 +49,3 @@ export function describeConnectionError(err: unknown, s: PgSettings, choice?: Ho
 	const line = `Cannot use PostgreSQL at ${where}, database "${s.database}", user "${s.user}": ${hint(e, s)}`;
 	return redact(line, [s.password]);
 }
-
-export function isConnectionProblem(err: unknown): boolean {
-	const code = (err as { code?: string })?.code ?? '';
-	const msg = String((err as Error)?.message ?? '');
-	return (
-		['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', '28P01', '28000', '3D000'].includes(code) ||
-		/timeout expired|Connection terminated/i.test(msg)
-	);
-}

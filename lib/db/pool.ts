@@ -118,9 +118,7 @@ export async function testConnection(s: PgSettings): Promise<{ host: HostChoice;
 	const pool = new Pool({ ...poolConfig(s, host, 1), connectionTimeoutMillis: Math.min(s.connectionTimeout, 60) * 1000 });
 	pool.on('error', () => undefined);
 	try {
-		const client = await pool.connect().catch((err) => {
-			throw new DbConnectionError(describeConnectionError(err, s, host), (err as { code?: string }).code);
-		});
+		const client = await connect({ pool, settings: s, host });
 		try {
 			const r = await client.query<{ version: string; exists: boolean }>(
 				'SELECT current_setting($1) AS version, EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $2) AS exists',

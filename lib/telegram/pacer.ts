@@ -70,8 +70,7 @@ export function botKey(baseUrl: string, token: string): string {
  * One pacer per bot in this process: back-to-back and overlapping executions of Send Pending
  * share Telegram's budget instead of each starting with a fresh one.
  */
-export function pacerFor(baseUrl: string, token: string, messagesPerSecond: number, perChatGapMs: number): Pacer {
-	const key = botKey(baseUrl, token);
+export function pacerFor(key: string, messagesPerSecond: number, perChatGapMs: number): Pacer {
 	let p = shared.get(key);
 	if (!p) {
 		p = new Pacer(messagesPerSecond, perChatGapMs);

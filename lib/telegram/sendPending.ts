@@ -115,8 +115,8 @@ export async function sendPending(q: Queryable, tg: TelegramConfig, options: Par
 	const o = { ...DEFAULT_SEND_OPTIONS, ...options };
 	const started = Date.now();
 	const deadline = started + o.maxRunSeconds * 1000;
-	const pacer = pacerFor(tg.baseUrl, tg.token, o.messagesPerSecond, o.perChatIntervalMs);
 	const key = botKey(tg.baseUrl, tg.token);
+	const pacer = pacerFor(key, o.messagesPerSecond, o.perChatIntervalMs);
 	await ensurePaceRow(q, key);
 	const outcomes: SendOutcome[] = [];
 	// The lease covers the time to send a whole batch, with margin.

@@ -1,0 +1,19 @@
+import { withClient } from '../../db/pool';
+import { collectStats } from '../../db/stats';
+import type { Command } from '../context';
+
+export const stats: Command = {
+	usage: 'stats [--json]       pending webhooks, notifications by status, table sizes',
+	async run({ args, settings, db }) {
+		const s = await withClient(db, (c) => collectStats(c, settings.schema));
+		if (args.includes('--json')) {
+			console.log(JSON.stringify(s, null, 2));
+			return 0;
+		}
+		console.log(`Pending webhooks: ${s.pendingWebhooks} (with errors: ${s.failedWebhooks})`);
+		console.log(`Notifications: ${Object.entries(s.notifications).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+		console.log('Tables:');
+		for (const t of s.tables) console.log(`  ${t.table.padEnd(20)} ${String(t.rows).padStart(10)} rows  ${t.size}`);
+		return 0;
+	},
+};

@@ -64,10 +64,22 @@ export class GetCourseBotPostgres implements ICredentialType {
 			type: 'options',
 			options: [
 				{ name: 'Disable', value: 'disable' },
-				{ name: 'Require', value: 'require' },
-				{ name: 'Verify Full', value: 'verify-full' },
+				{ name: 'Require', value: 'require', description: 'Encrypt, without checking the certificate' },
+				{ name: 'Verify CA', value: 'verify-ca', description: 'Encrypt and check the certificate against the CA, not the host name' },
+				{ name: 'Verify Full', value: 'verify-full', description: 'Encrypt and check the certificate against the CA and the host name' },
 			],
 			default: 'disable',
+		},
+		{
+			displayName: 'CA Certificate',
+			name: 'sslCa',
+			type: 'string',
+			typeOptions: { rows: 4 },
+			default: '',
+			placeholder: '-----BEGIN CERTIFICATE-----',
+			description:
+				"PEM text of the CA that signed the server's certificate (for a private CA, e.g. a managed database's root certificate). Empty: the system's CAs.",
+			displayOptions: { show: { ssl: ['verify-ca', 'verify-full'] } },
 		},
 		{
 			displayName: 'Connection Timeout (Seconds)',

@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { validateIdentifier } from './identifiers';
 
 export type ServerEnv = 'dev' | 'prod';
-export type SslMode = 'disable' | 'require' | 'verify-full';
+/**
+ * libpq's meanings: `require` encrypts without checking the certificate; `verify-ca` checks that
+ * the certificate chains to the CA (sslCa, else the system's CAs) but not the host name;
+ * `verify-full` checks both.
+ */
+export type SslMode = 'disable' | 'require' | 'verify-ca' | 'verify-full';
+export const SSL_MODES: readonly SslMode[] = ['disable', 'require', 'verify-ca', 'verify-full'];
 
 /** Connection settings shared by the n8n credential and the command line. */
 export interface PgSettings {
@@ -15,6 +21,8 @@ export interface PgSettings {
 	database: string;
 	schema: string;
 	ssl: SslMode;
+	/** PEM text of the CA (or CAs) that signed the server's certificate; '' = the system's CAs. Used by verify-ca and verify-full. */
+	sslCa: string;
 	/** Seconds; the seed raised it to 60 for slow cloud connections. */
 	connectionTimeout: number;
 }
@@ -34,6 +42,7 @@ export const DEFAULT_SETTINGS: PgSettings = {
 	database: 'postgres',
 	schema: 'public',
 	ssl: 'disable',
+	sslCa: '',
 	connectionTimeout: 60,
 };
 
@@ -62,8 +71,45 @@ function parseSsl(value: string | undefined): SslMode {
 	const v = (value ?? 'disable').trim().toLowerCase();
 	if (v === '' || v === 'disable' || v === 'false' || v === 'off') return 'disable';
 	if (v === 'require' || v === 'true' || v === 'on') return 'require';
+	if (v === 'verify-ca') return 'verify-ca';
 	if (v === 'verify-full') return 'verify-full';
-	throw new Error(`Invalid SSL mode ${JSON.stringify(value)}: use disable, require or verify-full`);
+	throw new Error(`Invalid SSL mode ${JSON.stringify(value)}: use ${SSL_MODES.join(', ')}`);
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+
+/**
+ * A CA certificate as PEM text. Pasted text may come with Windows line ends or with the line
+ * breaks written as literal "\n" (as in many .env files); both are accepted.
+ */
+export function normaliseCa(value: unknown): string {
+	if (value === undefined || value === null) return '';
+	let text = String(value).trim();
+	if (!text) return '';
+	if (!text.includes('\n') && text.includes('\\n')) text = text.split('\\n').join('\n');
+	text = text.replace(/\r\n?/g, '\n');
+	if (!PEM_CERTIFICATE.test(text)) {
+		throw new Error('Invalid CA certificate: expected PEM text from "-----BEGIN CERTIFICATE-----" to "-----END CERTIFICATE-----"');
+	}
+	return text + '\n';
+}
+
+/** POSTGRES_SSL_CA: the PEM text itself, or the path of a PEM file. */
+export function readCaSetting(value: string | undefined): string {
+	const v = (value ?? '').trim();
+	if (!v) return '';
+	if (v.includes('-----BEGIN')) return normaliseCa(v);
+	let text: string;
+	try {
+		text = readFileSync(v, 'utf8');
+	} catch (err) {
+		throw new Error(`Cannot read the CA certificate file given in POSTGRES_SSL_CA (${v}): ${(err as { code?: string }).code ?? (err as Error).message}`);
+	}
+	try {
+		return normaliseCa(text);
+	} catch (err) {
+		throw new Error(`POSTGRES_SSL_CA file ${v}: ${(err as Error).message}`);
+	}
 }
 
 function parsePositiveInt(value: string | number | undefined, fallback: number, what: string): number {
@@ -90,6 +136,7 @@ export function normaliseSettings(input: Partial<Record<keyof PgSettings, unknow
 		database: str(input.database, DEFAULT_SETTINGS.database),
 		schema: str(input.schema, DEFAULT_SETTINGS.schema).trim() || 'public',
 		ssl: parseSsl(input.ssl as string | undefined),
+		sslCa: normaliseCa(input.sslCa),
 		connectionTimeout: parsePositiveInt(
 			input.connectionTimeout as string | number | undefined,
 			DEFAULT_SETTINGS.connectionTimeout,
@@ -130,7 +177,7 @@ export function loadDotEnv(path = '.env', env: NodeJS.ProcessEnv = process.env):
 	return true;
 }
 
-/** Settings from the seed's variables (POSTGRES_HOST_EXTERNAL … SERVER_ENV). */
+/** Settings from the seed's variables (POSTGRES_HOST_EXTERNAL … SERVER_ENV), plus POSTGRES_SSL, POSTGRES_SSL_CA and POSTGRES_CONNECT_TIMEOUT. */
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): PgSettings {
 	return normaliseSettings({
 		hostExternal: env.POSTGRES_HOST_EXTERNAL ?? env.POSTGRES_HOST,
@@ -142,6 +189,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): PgSetting
 		database: env.POSTGRES_DB,
 		schema: env.POSTGRES_SCHEMA,
 		ssl: env.POSTGRES_SSL,
+		sslCa: readCaSetting(env.POSTGRES_SSL_CA),
 		connectionTimeout: env.POSTGRES_CONNECT_TIMEOUT,
 	});
 }

@@ -70,7 +70,7 @@ function portFree(port) {
 	});
 }
 
-async function serve({ dataDir, port, password = DEFAULT_PASSWORD, quiet = true }) {
+async function serve({ dataDir, port, password = DEFAULT_PASSWORD, quiet = true, postgresFlags = [] }) {
 	dataDir = path.resolve(dataDir);
 	hydrateSymlinks();
 	const ids = postgresIds();
@@ -99,7 +99,8 @@ async function serve({ dataDir, port, password = DEFAULT_PASSWORD, quiet = true 
 		authMethod: 'scram-sha-256',
 		persistent: true,
 		createPostgresUser: createUser,
-		postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+		// Extra flags come last, so they win (e.g. -c ssl=on -c ssl_cert_file=…).
+		postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200', ...postgresFlags],
 		onLog: (m) => {
 			logs.push(String(m));
 			if (logs.length > 200) logs.shift();
@@ -142,13 +143,28 @@ async function serve({ dataDir, port, password = DEFAULT_PASSWORD, quiet = true 
 /**
  * Spawns `node scripts/embedded-pg.js` and resolves when PostgreSQL is ready.
  * Returns { host, port, user, password, pid, stop() }.
+ *
+ * postgresFlags: more server flags, e.g. ['-c', 'ssl=on', '-c', 'ssl_cert_file=/…/server.crt'].
+ * detached: the child (and PostgreSQL under it) gets a process group of its own, so a terminal's
+ * Ctrl-C reaches only the caller, which stops it when it wants to; it still stops by itself when
+ * the caller dies (its stdin closes).
  */
-function startEmbeddedPostgres({ dataDir, port = 5433, password = DEFAULT_PASSWORD, timeoutMs = 120000, verbose = false } = {}) {
+function startEmbeddedPostgres({ dataDir, port = 5433, password = DEFAULT_PASSWORD, timeoutMs = 120000, verbose = false, postgresFlags = [], detached = false } = {}) {
 	return new Promise((resolve, reject) => {
 		const child = spawn(
 			process.execPath,
-			[__filename, '--data-dir', dataDir, '--port', String(port), '--password', password, ...(verbose ? ['--verbose'] : [])],
-			{ stdio: ['pipe', 'pipe', 'pipe'] },
+			[
+				__filename,
+				'--data-dir',
+				dataDir,
+				'--port',
+				String(port),
+				'--password',
+				password,
+				...(postgresFlags.length ? ['--postgres-flags', JSON.stringify(postgresFlags)] : []),
+				...(verbose ? ['--verbose'] : []),
+			],
+			{ stdio: ['pipe', 'pipe', 'pipe'], detached },
 		);
 		let out = '';
 		let err = '';
@@ -223,6 +239,7 @@ if (require.main === module) {
 		port: Number(get('--port', '5433')),
 		password: get('--password', DEFAULT_PASSWORD),
 		quiet: !args.includes('--verbose'),
+		postgresFlags: JSON.parse(get('--postgres-flags', '[]')),
 	}).catch((error) => {
 		process.stderr.write(`${error.message}\n`);
 		process.exit(1);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { ConnectionOptions } from 'node:tls';
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
 import { selectHost, type HostChoice, type PgSettings } from '../config';
 import { quoteIdentifier } from '../identifiers';
@@ -12,6 +13,25 @@ export interface Db {
 
 const pools = new Map<string, Db>();
 
+/**
+ * TLS options for pg (handed to tls.connect) with libpq's meanings of the SSL modes:
+ * require encrypts only; verify-ca checks the chain against the CA (given PEM, else the system's
+ * CAs) but not the host name; verify-full checks the chain and that the certificate names the
+ * host connected to (tls.connect's default identity check, against the host name or IP).
+ */
+export function tlsOptions(s: Pick<PgSettings, 'ssl' | 'sslCa'>): false | ConnectionOptions {
+	switch (s.ssl) {
+		case 'disable':
+			return false;
+		case 'require':
+			return { rejectUnauthorized: false };
+		case 'verify-ca':
+			return { rejectUnauthorized: true, ...(s.sslCa ? { ca: s.sslCa } : {}), checkServerIdentity: () => undefined };
+		case 'verify-full':
+			return { rejectUnauthorized: true, ...(s.sslCa ? { ca: s.sslCa } : {}) };
+	}
+}
+
 export function poolConfig(s: PgSettings, host: HostChoice, max = 10): PoolConfig {
 	return {
 		host: host.host,
@@ -19,7 +39,7 @@ export function poolConfig(s: PgSettings, host: HostChoice, max = 10): PoolConfi
 		user: s.user,
 		password: s.password,
 		database: s.database,
-		ssl: s.ssl === 'disable' ? false : { rejectUnauthorized: s.ssl === 'verify-full' },
+		ssl: tlsOptions(s),
 		connectionTimeoutMillis: s.connectionTimeout * 1000,
 		idleTimeoutMillis: 30_000,
 		max,

@@ -1,6 +1,6 @@
 'use strict';
 /**
- * End-to-end tests: real n8n 2.x (Node 24, installed into the cache by scripts/n8n-runtime.js)
+ * End-to-end tests: real n8n 2.x (Node 24, installed into the cache by scripts/n8n/install.js)
  * with this package (dist/) loaded, the shipped workflow templates, PostgreSQL and a Telegram Bot
  * API peer on loopback. Build first: `npm run build && npm run test:e2e`.
  */

@@ -24,7 +24,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { freshSchema, median, fmt, table, header, ROOT } = require('./common');
 const { loadTest } = require('./loadgen');
-const rt = require(path.join(ROOT, 'scripts/n8n-runtime.js'));
+const rt = require(path.join(ROOT, 'scripts/n8n'));
 
 const RUNS = Math.max(1, Number(process.env.BENCH_INTAKE_RUNS || 3));
 const SECONDS = Math.max(1, Number(process.env.BENCH_INTAKE_SECONDS || 10));
@@ -54,7 +54,7 @@ function bareWorkflow(schema) {
 				position: [260, 0],
 				parameters: {
 					operation: 'executeQuery',
-					query: `INSERT INTO ${rt.quoteIdent(schema)}.bench_bare(payload) VALUES ($1::jsonb)`,
+					query: `INSERT INTO ${rt.quoteIdentifier(schema)}.bench_bare(payload) VALUES ($1::jsonb)`,
 					options: { queryReplacement: '={{ JSON.stringify($json.body) }}' },
 				},
 				credentials: { postgres: { id: null, name: 'Bench PostgreSQL' } },

@@ -4,7 +4,7 @@
  * `npm start`: a local n8n with this package, its credentials and the shipped workflows, ready to
  * receive GetCourse webhooks.
  *
- *   1. Node 24 + n8n 2.40.7 in the cache (installed on first use; see scripts/n8n-runtime.js)
+ *   1. Node 24 + n8n 2.40.7 in the cache (installed on first use; see scripts/n8n/install.js)
  *   2. the package is built (runs `npm run build` when dist/ is missing or older than the sources)
  *   3. PostgreSQL: POSTGRES_* from the environment or .env when POSTGRES_HOST_EXTERNAL/INTERNAL is
  *      set; otherwise an embedded PostgreSQL with its data in .data/pg (port 5433)
@@ -28,7 +28,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
 
-const rt = require('./n8n-runtime');
+const rt = require('./n8n');
 const { startEmbeddedPostgres } = require('./embedded-pg');
 
 const REPO = rt.REPO_DIR;

@@ -12,7 +12,7 @@
  */
 
 const { setupE2E, techApiAnswer, people } = require('../support/e2e-harness');
-const rt = require('../../scripts/n8n-runtime');
+const rt = require('../../scripts/n8n');
 
 const { MARIA, PETR, BLOCKED, IVAN, OLGA, SEMEN, NOBODY, TRAINING, LESSON } = people;
 const WF = { intake: 'gcbIntake0000001', processing: 'gcbProcessing001', sending: 'gcbSending000001' };

@@ -26,7 +26,7 @@ const net = require('node:net');
 const { spawn } = require('node:child_process');
 
 const { setupE2E, techApiAnswer, people } = require('../support/e2e-harness');
-const rt = require('../../scripts/n8n-runtime');
+const rt = require('../../scripts/n8n');
 
 const WF = { intake: 'gcbIntake0000001', processing: 'gcbProcessing001', sending: 'gcbSending000001' };
 const REDIS_HOST = process.env.QUEUE_E2E_REDIS_HOST || '127.0.0.1';

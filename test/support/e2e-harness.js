@@ -13,7 +13,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { Client } = require('pg');
 
-const rt = require('../../scripts/n8n-runtime');
+const rt = require('../../scripts/n8n');
 const { reachable, startEmbeddedPostgres } = require('../../scripts/embedded-pg');
 const { createTelegramPeer } = require('./telegram-peer');
 
@@ -32,6 +32,33 @@ const people = {
 	TRAINING: { id: '889900', name: 'Поток весна' },
 	LESSON: { id: '2223334', name: '2.3 Практика' },
 };
+
+/**
+ * PostgreSQL for an end-to-end run: E2E_PG_* first, then TEST_PG_* (set by scripts/run-tests.js),
+ * then the machines' server on 127.0.0.1:5432; when nothing answers, an embedded one in a
+ * temporary folder. Returns { pg: {host, port, user, password}, stop() }.
+ */
+async function e2ePostgres() {
+	const env = (name, fallback) => process.env[`E2E_PG_${name}`] || process.env[`TEST_PG_${name}`] || fallback;
+	const wanted = {
+		host: env('HOST', '127.0.0.1'),
+		port: Number(env('PORT', 5432)),
+		user: env('USER', 'postgres'),
+		password: env('PASSWORD', ''),
+	};
+	if (await reachable(wanted)) return { pg: wanted, embedded: false, stop: async () => undefined };
+	const dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'gcb-e2e-pg-'));
+	fs.chmodSync(dataRoot, 0o755);
+	const pg = await startEmbeddedPostgres({ dataDir: path.join(dataRoot, 'pg'), port: await rt.freePort() });
+	return {
+		pg,
+		embedded: true,
+		stop: async () => {
+			await pg.stop();
+			fs.rmSync(dataRoot, { recursive: true, force: true });
+		},
+	};
+}
 
 function assertBuilt() {
 	const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
@@ -101,30 +128,16 @@ async function setupE2E({ templates, label = 'e2e', n8nEnv = {} }) {
 		mark('runtimeReady');
 
 		// PostgreSQL
-		// E2E_PG_* first, then TEST_PG_* (set by scripts/run-tests.js), then the machines' server.
-		const env = (name, fallback) => process.env[`E2E_PG_${name}`] || process.env[`TEST_PG_${name}`] || fallback;
-		const wanted = {
-			host: env('HOST', '127.0.0.1'),
-			port: Number(env('PORT', 5432)),
-			user: env('USER', 'postgres'),
-			password: env('PASSWORD', ''),
-		};
-		if (await reachable(wanted)) {
-			ctx.pg = wanted;
-		} else {
-			const dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'gcb-e2e-pg-'));
-			fs.chmodSync(dataRoot, 0o755);
-			ctx.pg = await startEmbeddedPostgres({ dataDir: path.join(dataRoot, 'pg'), port: await rt.freePort() });
-			cleanups.push(() => fs.rmSync(dataRoot, { recursive: true, force: true }));
-			cleanups.push(() => ctx.pg.stop());
-			mark('embeddedPostgresStarted');
-		}
+		const server = await e2ePostgres();
+		ctx.pg = server.pg;
+		cleanups.push(server.stop);
+		if (server.embedded) mark('embeddedPostgresStarted');
 		const pg = ctx.pg;
 		await rt.createDatabase(ctx.appDb, pg);
 		await rt.createDatabase(ctx.n8nDb, pg);
 		if (!ctx.keep) cleanups.push(() => rt.dropDatabase(ctx.n8nDb, pg));
-		await rt.withPg(pg, ctx.appDb, (c) => c.query(`CREATE SCHEMA IF NOT EXISTS ${rt.quoteIdent(ctx.schema)}`));
-		if (!ctx.keep) cleanups.push(() => rt.withPg(pg, ctx.appDb, (c) => c.query(`DROP SCHEMA IF EXISTS ${rt.quoteIdent(ctx.schema)} CASCADE`)));
+		await rt.withPg(pg, ctx.appDb, (c) => c.query(`CREATE SCHEMA IF NOT EXISTS ${rt.quoteIdentifier(ctx.schema)}`));
+		if (!ctx.keep) cleanups.push(() => rt.withPg(pg, ctx.appDb, (c) => c.query(`DROP SCHEMA IF EXISTS ${rt.quoteIdentifier(ctx.schema)} CASCADE`)));
 
 		// Schema through the package CLI (cwd without a .env)
 		ctx.userFolder = fs.mkdtempSync(path.join(os.tmpdir(), `gcb-${label}-n8n-`));
@@ -151,7 +164,7 @@ async function setupE2E({ templates, label = 'e2e', n8nEnv = {} }) {
 		const app = new Client({ host: pg.host, port: pg.port, user: pg.user, password: pg.password || undefined, database: ctx.appDb });
 		await app.connect();
 		cleanups.push(() => app.end());
-		await app.query(`SET search_path TO ${rt.quoteIdent(ctx.schema)}`);
+		await app.query(`SET search_path TO ${rt.quoteIdentifier(ctx.schema)}`);
 		ctx.q = async (sql, params = []) => (await app.query(sql, params)).rows;
 		await insertReferenceData(ctx.q);
 
@@ -255,4 +268,4 @@ function techApiAnswer({ answerId, userId, status = 'new', text, ts64 }) {
 	};
 }
 
-module.exports = { setupE2E, techApiAnswer, people, TOKEN };
+module.exports = { setupE2E, techApiAnswer, people, TOKEN, e2ePostgres };

@@ -25,6 +25,7 @@ const path = require('node:path');
 const { freshSchema, median, fmt, table, header, ROOT } = require('./common');
 const { loadTest } = require('./loadgen');
 const rt = require(path.join(ROOT, 'scripts/n8n'));
+const { CREDENTIALS } = require(path.join(ROOT, 'dist/lib/credentialNames.js'));
 
 const RUNS = Math.max(1, Number(process.env.BENCH_INTAKE_RUNS || 3));
 const SECONDS = Math.max(1, Number(process.env.BENCH_INTAKE_SECONDS || 10));
@@ -118,7 +119,7 @@ async function main() {
 		await n8n.init();
 		await n8n.linkPackage(ROOT);
 		await n8n.importCredentials([
-			{ id: 'gcbBenchPgCred01', name: 'GetCourse Bot PostgreSQL', type: 'getCourseBotPostgres', data: { ...s.credential, hostInternal: s.credential.hostExternal } },
+			{ id: 'gcbBenchPgCred01', name: CREDENTIALS.postgres.name, type: CREDENTIALS.postgres.type, data: { ...s.credential, hostInternal: s.credential.hostExternal } },
 			{
 				id: 'gcbBenchN8nPg001',
 				name: 'Bench PostgreSQL',

@@ -2,8 +2,9 @@
 /**
  * Shared set-up for the end-to-end tests: PostgreSQL (E2E_PG_* or TEST_PG_*, default 127.0.0.1:5432;
  * when nothing answers, an embedded one), a fresh app schema applied with the package CLI, reference data, a Telegram Bot API peer,
- * and real n8n with this package linked, credentials imported and the given templates imported
- * and published as shipped.
+ * and real n8n with this package linked, the three credentials imported under the names the
+ * templates use (lib/credentialNames.ts: PostgreSQL, Telegram with TOKEN, webhook secret with
+ * SECRET, also ctx.secret) and the given templates imported and published as shipped.
  *
  * E2E_KEEP=1 keeps the n8n user folder (n8n.log inside) and the databases.
  */
@@ -19,6 +20,8 @@ const { createTelegramPeer } = require('./telegram-peer');
 
 const REPO = rt.REPO_DIR;
 const TOKEN = '7000000001:AAE2eLoopbackTokenNotReal_abcdef';
+/** The webhook secret of the test instance (credential "GetCourse Webhook Secret account"). */
+const SECRET = 'e2e-webhook-secret-not-real-7f3a9c';
 const SINCE = '2020-01-01T00:00:00Z';
 
 const people = {
@@ -32,6 +35,11 @@ const people = {
 	TRAINING: { id: '889900', name: 'Поток весна' },
 	LESSON: { id: '2223334', name: '2.3 Практика' },
 };
+
+/** Credential names and types, from the built package (dist/lib/credentialNames.js). */
+function credentialNames() {
+	return require(path.join(REPO, 'dist/lib/credentialNames.js')).CREDENTIALS;
+}
 
 /**
  * PostgreSQL for an end-to-end run: E2E_PG_* first, then TEST_PG_* (set by scripts/run-tests.js),
@@ -98,6 +106,7 @@ async function setupE2E({ templates, label = 'e2e', n8nEnv = {} }) {
 	const suffix = rt.randomId(8).toLowerCase();
 	const ctx = {
 		TOKEN,
+		secret: SECRET,
 		people,
 		timings,
 		mark,
@@ -186,11 +195,12 @@ async function setupE2E({ templates, label = 'e2e', n8nEnv = {} }) {
 		});
 		await ctx.n8n.init();
 		await ctx.n8n.linkPackage(REPO);
+		const CREDENTIALS = credentialNames();
 		await ctx.n8n.importCredentials([
 			{
 				id: 'gcbE2ePgCred0001',
-				name: 'GetCourse Bot PostgreSQL',
-				type: 'getCourseBotPostgres',
+				name: CREDENTIALS.postgres.name,
+				type: CREDENTIALS.postgres.type,
 				data: {
 					hostExternal: pg.host,
 					hostInternal: pg.host,
@@ -204,7 +214,8 @@ async function setupE2E({ templates, label = 'e2e', n8nEnv = {} }) {
 					connectionTimeout: 10,
 				},
 			},
-			{ id: 'gcbE2eTgCred0001', name: 'GetCourse Bot Telegram', type: 'getCourseBotTelegramApi', data: { accessToken: TOKEN, baseUrl: peerUrl } },
+			{ id: 'gcbE2eTgCred0001', name: CREDENTIALS.telegram.name, type: CREDENTIALS.telegram.type, data: { accessToken: TOKEN, baseUrl: peerUrl } },
+			{ id: 'gcbE2eWsCred0001', name: CREDENTIALS.webhookSecret.name, type: CREDENTIALS.webhookSecret.type, data: { secret: SECRET } },
 		]);
 		mark('credentialsImported');
 		ctx.workflows = await ctx.n8n.importWorkflows(templates.map(rt.templatePath), { publish: true });
@@ -268,4 +279,4 @@ function techApiAnswer({ answerId, userId, status = 'new', text, ts64 }) {
 	};
 }
 
-module.exports = { setupE2E, techApiAnswer, people, TOKEN, e2ePostgres };
+module.exports = { setupE2E, techApiAnswer, people, TOKEN, SECRET, e2ePostgres };

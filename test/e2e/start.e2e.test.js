@@ -1,0 +1,185 @@
+'use strict';
+/**
+ * `npm start` (node scripts/start.js) as a user runs it: fresh data folder, embedded PostgreSQL,
+ * real n8n; ready, the printed webhook URL carries the generated secret, the credentials are
+ * imported under the names the templates use; then Ctrl-C as a terminal sends it (SIGINT to the
+ * whole foreground process group) stops n8n first, then PostgreSQL, exits 0 and leaves nothing
+ * running.
+ */
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { Client } = require('pg');
+const rt = require('../../scripts/n8n');
+
+const REPO = rt.REPO_DIR;
+const { CREDENTIALS } = require(path.join(REPO, 'dist/lib/credentialNames.js'));
+
+let dataDir;
+let child;
+let output = '';
+let exit;
+let secret = '';
+const pids = new Set();
+
+/** Output for failure messages, without the secret. */
+const shown = () => (secret ? output.split(secret).join('***') : output).split('\n').slice(-60).join('\n');
+
+/** PIDs of every process below `root` (from /proc), the root included. */
+function processTree(root) {
+	const children = new Map();
+	for (const entry of fs.readdirSync('/proc')) {
+		if (!/^\d+$/.test(entry)) continue;
+		let stat;
+		try {
+			stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+		} catch {
+			continue;
+		}
+		const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+		if (!children.has(ppid)) children.set(ppid, []);
+		children.get(ppid).push(Number(entry));
+	}
+	const out = [root];
+	for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i]) || []));
+	return out;
+}
+
+/** Running (a zombie waiting for its reaper counts as gone). */
+function alive(pid) {
+	try {
+		const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+		return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+	} catch {
+		return false;
+	}
+}
+
+async function waitFor(what, fn, timeoutMs) {
+	const deadline = Date.now() + timeoutMs;
+	while (!fn()) {
+		if (exit) throw new Error(`npm start exited (${JSON.stringify(exit)}) while waiting for ${what}:\n${shown()}`);
+		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}:\n${shown()}`);
+		await new Promise((r) => setTimeout(r, 250));
+	}
+}
+
+beforeAll(async () => {
+	if (!fs.existsSync(path.join(REPO, 'dist/lib/config.js'))) throw new Error('Build the package first (npm run build)');
+	dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gcb-start-'));
+	fs.chmodSync(dataDir, 0o755); // as root, the embedded PostgreSQL runs as `postgres`
+	const [n8nPort, brokerPort, pgPort] = [await rt.freePort(), await rt.freePort(), await rt.freePort()];
+	const env = { ...process.env };
+	for (const key of Object.keys(env)) if (/^(POSTGRES_|TEST_PG_|E2E_PG_|N8N_|SERVER_ENV$|TELEGRAM_|GETCOURSE_)/.test(key)) delete env[key];
+	Object.assign(env, {
+		// Empty values win over a developer's .env (it never overrides a set variable): embedded
+		// PostgreSQL, no Telegram, a generated secret and key.
+		POSTGRES_HOST_EXTERNAL: '',
+		POSTGRES_HOST_INTERNAL: '',
+		POSTGRES_HOST: '',
+		TELEGRAM_BOT_TOKEN: '',
+		GETCOURSE_SHARED_SECRET: '',
+		N8N_ENCRYPTION_KEY: '',
+		GETCOURSE_BOT_DATA_DIR: dataDir,
+		GETCOURSE_BOT_PG_PORT: String(pgPort),
+		N8N_PORT: String(n8nPort),
+		N8N_RUNNERS_BROKER_PORT: String(brokerPort),
+		GETCOURSE_BOT_QUIET: '1',
+	});
+	if (process.env.GETCOURSE_BOT_CACHE) env.GETCOURSE_BOT_CACHE = process.env.GETCOURSE_BOT_CACHE;
+	// A process group of its own, as a terminal gives a foreground job.
+	child = spawn(process.execPath, [path.join(REPO, 'scripts/start.js'), '--no-build'], { cwd: REPO, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+	child.stdout.on('data', (c) => (output += c));
+	child.stderr.on('data', (c) => (output += c));
+	child.on('exit', (code, signal) => (exit = { code, signal, at: Date.now() }));
+	await waitFor('the ready banner', () => /Ctrl-C stops n8n/.test(output), 10 * 60 * 1000);
+	secret = fs.readFileSync(path.join(dataDir, 'webhook-secret'), 'utf8').trim();
+	for (const pid of processTree(child.pid)) pids.add(pid);
+}, 11 * 60 * 1000);
+
+afterAll(async () => {
+	if (child && !exit) {
+		try {
+			process.kill(-child.pid, 'SIGTERM');
+		} catch {}
+		await waitFor('npm start to exit', () => exit, 60000).catch(() => undefined);
+	}
+	for (const pid of pids) {
+		if (alive(pid)) {
+			try {
+				process.kill(pid, 'SIGKILL');
+			} catch {}
+		}
+	}
+	if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+}, 120000);
+
+describe('npm start', () => {
+	test('turns the webhook secret on: generated, kept with mode 0600, in the printed URL and curl lines', async () => {
+		expect(secret.length).toBeGreaterThanOrEqual(32);
+		expect(fs.statSync(path.join(dataDir, 'webhook-secret')).mode & 0o777).toBe(0o600);
+		const query = `?secret=${encodeURIComponent(secret)}`;
+		const webhookLine = output.split('\n').find((l) => l.includes('Webhook:'));
+		expect(webhookLine && webhookLine.includes(`/webhook/getcourse${query}`)).toBe(true);
+		const curls = output.split('\n').filter((l) => l.trim().startsWith('curl '));
+		expect(curls).toHaveLength(2);
+		for (const line of curls) expect(line.includes(`/webhook/getcourse${query}`)).toBe(true);
+		// the printed GET example is a working call
+		const url = /curl -s '([^']+)'/.exec(curls[0])[1];
+		const res = await rt.httpRequest(url);
+		expect({ status: res.status, body: res.json }).toMatchObject({ status: 200, body: { status: 'stored' } });
+	});
+
+	test('imports the credentials under the names the templates use, and the templates resolve them', async () => {
+		const pgPort = Number(/on 127\.0\.0\.1:(\d+), PID/.exec(output)[1]);
+		const c = new Client({ host: '127.0.0.1', port: pgPort, user: 'postgres', password: 'getcourse-bot-local', database: 'getcourse_bot_n8n' });
+		await c.connect();
+		try {
+			const creds = (await c.query('SELECT name, type FROM credentials_entity ORDER BY name')).rows;
+			expect(creds).toEqual(
+				expect.arrayContaining([
+					{ name: CREDENTIALS.postgres.name, type: CREDENTIALS.postgres.type },
+					{ name: CREDENTIALS.webhookSecret.name, type: CREDENTIALS.webhookSecret.type },
+				]),
+			);
+			const workflows = (await c.query('SELECT id, nodes FROM workflow_entity')).rows;
+			expect(workflows.length).toBeGreaterThanOrEqual(3);
+			for (const wf of workflows) for (const node of wf.nodes) for (const ref of Object.values(node.credentials || {})) {
+				if (ref.name !== CREDENTIALS.telegram.name) expect({ workflow: wf.id, ref }).toEqual({ workflow: wf.id, ref: { id: expect.any(String), name: ref.name } });
+			}
+		} finally {
+			await c.end();
+		}
+	});
+
+	test('Ctrl-C stops n8n first, then PostgreSQL: exit 0, no dropped connections, nothing left running', async () => {
+		const n8nPid = Number(/n8n PID (\d+) ready/.exec(output)[1]);
+		const pgPid = Number(/embedded PostgreSQL .* PID (\d+), up in/.exec(output)[1]);
+		const postmaster = Number(fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+		for (const pid of [n8nPid, pgPid, postmaster]) expect(pids.has(pid)).toBe(true);
+		expect(pids.size).toBeGreaterThanOrEqual(5); // start.js, n8n, its task runner, embedded-pg, postgres (+ its workers)
+
+		const sent = Date.now();
+		process.kill(-child.pid, 'SIGINT'); // what the terminal does on Ctrl-C
+		await waitFor('npm start to exit', () => exit, 60000);
+		const stopMs = exit.at - sent;
+		console.log(`npm start stopped ${stopMs} ms after SIGINT; processes seen: ${pids.size}`);
+		expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
+		expect(stopMs).toBeLessThan(30000);
+
+		const n8nStopped = output.search(/\[start\] n8n \(PID \d+\) stopped/);
+		const pgStopped = output.search(/\[start\] embedded PostgreSQL \(PID \d+\) stopped/);
+		expect(n8nStopped).toBeGreaterThan(0);
+		expect(pgStopped).toBeGreaterThan(n8nStopped);
+		expect(output).not.toMatch(/killed after the timeout/);
+
+		const n8nLog = fs.readFileSync(path.join(dataDir, 'n8n', 'n8n.log'), 'utf8');
+		expect(n8nLog).not.toMatch(/Connection terminated|terminating connection|connection (was )?lost|ECONNREFUSED|ECONNRESET|the database system is shutting down/i);
+
+		// nothing left: every process seen under npm start is gone, PostgreSQL shut down cleanly
+		for (let i = 0; i < 40 && [...pids].some(alive); i++) await new Promise((r) => setTimeout(r, 250));
+		expect([...pids].filter(alive)).toEqual([]);
+		expect(fs.existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
+	});
+});

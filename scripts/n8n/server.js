@@ -1,7 +1,7 @@
 'use strict';
 /**
  * `n8n start` as a child process: output to a log file (and a tail in memory), readiness (healthy,
- * then every probed webhook registered), and stop by PID (SIGTERM, wait; SIGKILL after a timeout).
+ * REST API up, then every probed webhook registered), and stop by PID (SIGTERM, wait; SIGKILL after a timeout).
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -80,7 +80,9 @@ async function startServer({ runtime, cwd, env, baseUrl, logFile, probes = [], t
 				}
 			}
 			untrackPid(pid);
-			await Promise.race([logClosed, delay(5000)]);
+			let drainTimer;
+			await Promise.race([logClosed, new Promise((resolve) => (drainTimer = setTimeout(resolve, 5000)))]);
+			clearTimeout(drainTimer);
 			return exitInfo;
 		},
 	};
@@ -98,6 +100,15 @@ async function startServer({ runtime, cwd, env, baseUrl, logFile, probes = [], t
 		await delay(200);
 	}
 	handle.healthyMs = Date.now() - started;
+	// /healthz answers before the REST API is mounted (until then the editor's index.html answers
+	// every path): wait for the settings endpoint (no login needed) to answer JSON.
+	for (;;) {
+		if (exited) await fail(`n8n exited during start-up (${JSON.stringify(exitInfo)})`);
+		if (Date.now() > deadline) await fail(`n8n REST API not up within ${timeoutMs} ms`);
+		const res = await httpRequest(`${baseUrl}/rest/settings`).catch(() => null);
+		if (res && res.status === 200 && res.json) break;
+		await delay(200);
+	}
 	for (const probe of probes) {
 		for (;;) {
 			if (exited) await fail(`n8n exited during start-up (${JSON.stringify(exitInfo)})`);

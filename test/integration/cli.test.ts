@@ -92,13 +92,23 @@ describe('getcourse-bot command line', () => {
 });
 
 describe('credential test (n8n credential dialog)', () => {
-	it('reports the host, why it was chosen, and whether the schema exists', async () => {
-		const ok = await testPostgresCredential.call({} as never, { id: '1', name: 'x', type: 'getCourseBotPostgres', data: t.credential as never });
-		expect(ok).toEqual({ status: 'OK', message: expect.stringMatching(/^Connected to PostgreSQL .* at 127\.0\.0\.1 \(environment is dev/) });
-		const noSchema = await testPostgresCredential.call({} as never, {
-			id: '1', name: 'x', type: 'getCourseBotPostgres', data: { ...t.credential, schema: 'never_created_gcb' } as never,
+	it('reports the host, why it was chosen, and fails (naming the fix) while the schema is missing or out of date', async () => {
+		const test = (data: Record<string, unknown>) => testPostgresCredential.call({} as never, { id: '1', name: 'x', type: 'getCourseBotPostgres', data: data as never });
+		const ok = await test(t.credential);
+		expect(ok).toEqual({ status: 'OK', message: expect.stringMatching(/^Connected to PostgreSQL .* at 127\.0\.0\.1 \(environment is dev.*; schema "t_cli_\w+" is at the latest version/) });
+		const noSchema = await test({ ...t.credential, schema: 'never_created_gcb' });
+		expect(noSchema).toEqual({
+			status: 'Error',
+			message: expect.stringMatching(/schema "never_created_gcb" does not exist: run GetCourse Maintenance → Set Up Database in n8n, or "getcourse-bot init"/),
 		});
-		expect(noSchema.message).toMatch(/schema "never_created_gcb" does not exist yet/);
+		await t.db.pool.query(`DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)`);
+		const outdated = await test(t.credential);
+		expect(outdated.status).toBe('Error');
+		expect(outdated.message).toMatch(/is at version \d+ of \d+: run GetCourse Maintenance → Set Up Database/);
+		await t.db.pool.query(`CREATE SCHEMA IF NOT EXISTS gcb_empty_schema_test`);
+		const empty = await test({ ...t.credential, schema: 'gcb_empty_schema_test' });
+		expect(empty.message).toMatch(/has no GetCourse Bot tables yet/);
+		await t.db.pool.query(`DROP SCHEMA gcb_empty_schema_test`);
 		const bad = await testPostgresCredential.call({} as never, {
 			id: '1', name: 'x', type: 'getCourseBotPostgres', data: { ...t.credential, port: 1, password: 'Pa55word-secret' } as never,
 		});

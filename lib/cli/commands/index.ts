@@ -1,7 +1,10 @@
 import type { Command } from '../context';
+import { check } from './check';
 import { cleanup } from './cleanup';
+import { exportCommand } from './export';
+import { importCommand } from './import';
 import { init } from './init';
 import { stats } from './stats';
 
 /** Every command of `getcourse-bot`, in the order the usage text lists them. */
-export const COMMANDS: Record<string, Command> = { init, stats, cleanup };
+export const COMMANDS: Record<string, Command> = { init, stats, cleanup, import: importCommand, export: exportCommand, check };

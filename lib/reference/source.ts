@@ -37,8 +37,13 @@ export interface ReadSource {
 
 export const DEFAULT_IGNORED_COLUMNS = ['row_number'];
 
-/** A header as compared: without a byte order mark, trimmed, lower-case. */
-export const normaliseHeader = (h: string) => String(h).replace(/^\uFEFF/, '').trim().toLowerCase();
+/** A header as compared: without a byte order mark, trimmed, lower-case, spaces and dashes as "_" ("First Name" = first_name). */
+export const normaliseHeader = (h: string) =>
+	String(h)
+		.replace(/^\uFEFF/, '')
+		.trim()
+		.toLowerCase()
+		.replace(/[\s-]+/g, '_');
 
 /**
  * Reads source records (n8n items' JSON, CSV records) into rows of the table: every field

@@ -3,7 +3,7 @@ import { checkReferenceData } from '../../reference/check';
 import type { Command } from '../context';
 import { assertKnownFlags } from '../positionals';
 
-const iso = (d: Date | null) => (d ? new Date(d).toISOString() : 'open end');
+const iso = (d: Date | null) => (d && new Date(d).getUTCFullYear() < 9999 ? new Date(d).toISOString() : 'open end');
 
 export const check: Command = {
 	usage: `check [--json]       reference data problems: overlapping rows, mentors without telegram_id, mappings to

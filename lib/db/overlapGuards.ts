@@ -150,16 +150,24 @@ $gcb$`);
 	return btreeGistInstalled(q);
 }
 
+/** Serialises guard installs of concurrent callers (held to the end of the statement's transaction). */
+const INSTALL_LOCK = `PERFORM pg_advisory_xact_lock(hashtext('getcourse-bot:overlap-guards'));`;
+
 async function installExclusion(q: Queryable, schema: string, k: GuardedKey): Promise<void> {
 	const elements = [...k.columns('').map((c) => `(${c}) WITH =`), 'tstzrange(valid_from, valid_to) WITH &&'];
 	const ddl = `ALTER TABLE ${quoteIdentifier(schema)}.${quoteIdentifier(k.table, 'table name')}
 	    ADD CONSTRAINT ${quoteIdentifier(constraintName(k), 'constraint name')} EXCLUDE USING gist (${elements.join(', ')})`;
-	// Rows that overlap may arrive between the check and this statement: the DO block keeps the
-	// failure from aborting the caller's transaction; the caller reads the outcome from the catalog.
+	// Rows that overlap may arrive between the check and this statement, or another caller may
+	// install the same guard: the DO block keeps either from aborting the caller's transaction;
+	// the caller reads the outcome from the catalog. (Names are validated identifiers.)
 	await q.query(`DO $gcb$
 BEGIN
-    ${ddl};
-EXCEPTION WHEN exclusion_violation THEN
+    ${INSTALL_LOCK}
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+                    WHERE n.nspname = '${schema}' AND t.relname = '${k.table}' AND c.conname = '${constraintName(k)}') THEN
+        ${ddl};
+    END IF;
+EXCEPTION WHEN exclusion_violation OR duplicate_object OR duplicate_table THEN
     RAISE NOTICE 'overlap guard not installed: %', SQLERRM;
 END
 $gcb$`);
@@ -208,10 +216,16 @@ async function installTrigger(q: Queryable, schema: string, k: GuardedKey): Prom
 	const table = `${s}.${quoteIdentifier(k.table, 'table name')}`;
 	const fn = `${s}.${quoteIdentifier(triggerFunctionName(k), 'function name')}`;
 	const [ins, upd] = triggerNames(k).map((n) => quoteIdentifier(n, 'trigger name'));
-	await q.query(triggerFunctionSql(schema, k));
-	// Transition tables allow one event per trigger: one for INSERT, one for UPDATE.
-	await q.query(`CREATE OR REPLACE TRIGGER ${ins} AFTER INSERT ON ${table} REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`);
-	await q.query(`CREATE OR REPLACE TRIGGER ${upd} AFTER UPDATE ON ${table} REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`);
+	// One statement, so concurrent callers take turns; transition tables allow one event per
+	// trigger: one for INSERT, one for UPDATE.
+	await q.query(`DO $gcb_install$
+BEGIN
+    ${INSTALL_LOCK}
+    ${triggerFunctionSql(schema, k)};
+    CREATE OR REPLACE TRIGGER ${ins} AFTER INSERT ON ${table} REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}();
+    CREATE OR REPLACE TRIGGER ${upd} AFTER UPDATE ON ${table} REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}();
+END
+$gcb_install$`);
 }
 
 /**

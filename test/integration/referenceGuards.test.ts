@@ -151,6 +151,21 @@ describe('overlap guard with overlapping data', () => {
 	});
 });
 
+describe('two callers at once (two inits)', () => {
+	it.each([false, true])('both succeed and each key gets one guard (forceTrigger %s)', async (forceTrigger) => {
+		const t = await fresh(`guard_twice_${forceTrigger ? 'trg' : 'exc'}`);
+		const [a, b] = await Promise.all([0, 1].map(() => withClient(t.db, (c) => ensureOverlapGuards(c, { forceTrigger }))));
+		expect([...a, ...b].map((r) => r.state).every((st) => st === 'installed' || st === 'present')).toBe(true);
+		const guards = await t.db.pool.query(
+			`SELECT (SELECT count(*)::int FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = $1 AND c.contype = 'x') AS exclusions,
+			        (SELECT count(*)::int FROM pg_trigger g JOIN pg_class r ON r.oid = g.tgrelid JOIN pg_namespace n ON n.oid = r.relnamespace
+			          WHERE n.nspname = $1 AND g.tgname LIKE '%no_overlap%') AS triggers`,
+			[t.settings.schema],
+		);
+		expect(guards.rows[0]).toEqual(forceTrigger ? { exclusions: 0, triggers: 12 } : { exclusions: 6, triggers: 0 });
+	});
+});
+
 describe('btree_gist', () => {
 	it('lives outside the configured schema, so dropping that schema never drops it', async () => {
 		const t = await fresh('guard_ext');

@@ -3,7 +3,7 @@ import type { Queryable } from './types';
 
 export interface NewNotification {
 	eventId: string;
-	mentorId: string;
+	mentorId: string | null;
 	chatId: string;
 	type: string;
 	message: string;
@@ -26,12 +26,13 @@ export async function insertNotifications(q: Queryable, rows: NewNotification[])
 	const res = await q.query<{ message_hash: string; id: string; created: boolean }>(
 		`WITH input AS (
 		   SELECT DISTINCT ON (message_hash) *
-		     FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])
-		       AS t(webhook_event_id, mentor_id, chat_id, type, message, message_hash)
+		     FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY
+		       AS t(webhook_event_id, mentor_id, chat_id, type, message, message_hash, ord)
+		    ORDER BY message_hash, ord
 		 ),
 		 ins AS (
 		   INSERT INTO notifications (webhook_event_id, mentor_id, chat_id, type, message, message_hash, status)
-		   SELECT webhook_event_id, mentor_id, chat_id, type, message, message_hash, 'pending' FROM input
+		   SELECT webhook_event_id, mentor_id, chat_id, type, message, message_hash, 'pending' FROM input ORDER BY ord
 		   ON CONFLICT (message_hash) DO NOTHING
 		   RETURNING id, message_hash
 		 )

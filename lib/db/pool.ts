@@ -112,23 +112,30 @@ function isBrokenConnection(err: unknown): boolean {
 	return code === '57P01' || code === '57P02' || code === '57P03' || /Connection terminated|ECONNRESET/i.test(String((err as Error)?.message));
 }
 
-/** Checks connectivity and that the schema exists; returns the server version. */
-export async function testConnection(s: PgSettings): Promise<{ host: HostChoice; version: string; schemaExists: boolean }> {
+/** Runs fn on a throwaway one-connection pool (credential tests must not leave pools behind). */
+export async function withTestClient<T>(s: PgSettings, fn: (c: PoolClient, host: HostChoice) => Promise<T>): Promise<T> {
 	const host = selectHost(s);
 	const pool = new Pool({ ...poolConfig(s, host, 1), connectionTimeoutMillis: Math.min(s.connectionTimeout, 60) * 1000 });
 	pool.on('error', () => undefined);
 	try {
 		const client = await connect({ pool, settings: s, host });
 		try {
-			const r = await client.query<{ version: string; exists: boolean }>(
-				'SELECT current_setting($1) AS version, EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $2) AS exists',
-				['server_version', s.schema],
-			);
-			return { host, version: r.rows[0].version, schemaExists: r.rows[0].exists };
+			return await fn(client, host);
 		} finally {
 			client.release();
 		}
 	} finally {
 		await pool.end().catch(() => undefined);
 	}
+}
+
+/** Checks connectivity and that the schema exists; returns the server version. */
+export async function testConnection(s: PgSettings): Promise<{ host: HostChoice; version: string; schemaExists: boolean }> {
+	return withTestClient(s, async (client, host) => {
+		const r = await client.query<{ version: string; exists: boolean }>(
+			'SELECT current_setting($1) AS version, EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $2) AS exists',
+			['server_version', s.schema],
+		);
+		return { host, version: r.rows[0].version, schemaExists: r.rows[0].exists };
+	});
 }

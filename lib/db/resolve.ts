@@ -1,20 +1,16 @@
 import type { Queryable } from './types';
 
-export interface ResolveOptions {
-	batchSize: number;
-	/** How long claimed events stay reserved for the Create Notification step. */
-	leaseSeconds: number;
-	/** Resolution attempts before an event is given up (processed with its error). */
-	maxAttempts: number;
-	/** Wait before an unresolved event is tried again (reference data may be added meanwhile). */
-	retryDelaySeconds: number;
-}
+/** Why an event could not be routed; the message and the fix are written by lib/resolve/problems.ts. */
+export type ProblemCode = 'student_not_found' | 'no_mapping' | 'mentor_unknown' | 'mentor_no_telegram';
 
 export interface ResolvedRow {
 	event_id: string;
 	idempotency_key: string;
 	event_date: Date;
 	event_type: string | null;
+	event_kind: 'answer' | 'comment';
+	comment_id: string | null;
+	is_resubmission: boolean;
 	user_id: string;
 	user_email: string;
 	answer_id: string;
@@ -23,26 +19,48 @@ export interface ResolvedRow {
 	answer_training_id: string | null;
 	answer_lesson_id: string | null;
 	attempts: number;
+	/** A later event of the same answer is known: this one is stale and notifies nobody. */
+	stale: boolean;
 	student_id: string | null;
+	student_user_id: string | null;
 	student_email: string | null;
 	student_first_name: string | null;
 	student_last_name: string | null;
+	student_at_date: boolean | null;
+	student_ids: string[] | null;
+	training_id: string | null;
 	mapping_id: string | null;
+	mapping_training_id: string | null;
+	mapping_mentor_email: string | null;
+	mapping_at_date: boolean | null;
+	mapping_ids: string[] | null;
 	mentor_id: string | null;
 	mentor_email: string | null;
 	mentor_first_name: string | null;
 	mentor_last_name: string | null;
 	mentor_telegram_id: string | null;
+	mentor_now: boolean | null;
+	mentor_ids: string[] | null;
 	training_name: string | null;
+	training_at_date: boolean | null;
 	lesson_name: string | null;
-	problem: string | null;
+	lesson_at_date: boolean | null;
+	problem: ProblemCode | null;
 }
 
 /**
- * Claims unprocessed events (FOR UPDATE SKIP LOCKED, so parallel executions never take the
- * same one) and resolves every one of them in the same statement: student, mapping, mentor,
- * training and lesson as they were valid at the event's date. Validity is half-open:
- * valid_from <= date < valid_to.
+ * Claims unprocessed events (FOR UPDATE SKIP LOCKED: parallel executions never take the same
+ * one) and resolves all of them in this one statement (README "How routing works"):
+ *  - student: by GetCourse user id, else by email; the row valid at the event date, else the
+ *    row valid now (added after the event: recorded as a fallback);
+ *  - mapping (who): any email the student (same user id) ever had; the row valid at the event
+ *    date, else now; a training-specific row beats an all-trainings one (training_id NULL),
+ *    which works for trainings missing from `trainings`; an event without a training id takes
+ *    it from its lesson; ties: latest valid_from, then highest id, reported;
+ *  - mentor (how to reach): the mentor's row valid now (same email), else the row valid at the
+ *    event date;
+ *  - training and lesson names: at the event date, else now, else the payload's.
+ * Validity is half-open: valid_from <= date < valid_to.
  */
 export const CLAIM_AND_RESOLVE_SQL = `
 WITH claimed AS (
@@ -54,97 +72,132 @@ WITH claimed AS (
           ORDER BY id
           LIMIT $1::int
           FOR UPDATE SKIP LOCKED)
-  RETURNING w.id, w.idempotency_key, w.event_date, w.event_type, w.user_id, w.user_email, w.answer_id, w.answer_status,
-            w.answer_text, w.answer_training_id, w.answer_lesson_id, w.attempts, w.training_name, w.lesson_name
+  RETURNING w.id, w.idempotency_key, w.event_date, w.event_type, w.event_kind, w.comment_id, w.is_resubmission, w.user_id,
+            w.user_email, w.answer_id, w.answer_status, w.answer_text, w.answer_training_id, w.answer_lesson_id, w.attempts,
+            w.training_name, w.lesson_name
 )
-SELECT c.id::text AS event_id, c.idempotency_key, c.event_date, c.event_type, c.user_id, c.user_email, c.answer_id,
-       c.answer_status, c.answer_text, c.answer_training_id, c.answer_lesson_id, c.attempts,
-       st.id::text AS student_id, st.email AS student_email, st.first_name AS student_first_name, st.last_name AS student_last_name,
-       mp.id::text AS mapping_id,
+SELECT c.id::text AS event_id, c.idempotency_key, c.event_date, c.event_type, c.event_kind, c.comment_id, c.is_resubmission,
+       c.user_id, c.user_email, c.answer_id, c.answer_status, c.answer_text, c.answer_training_id, c.answer_lesson_id, c.attempts,
+       sup.stale,
+       st.id::text AS student_id, st.user_id AS student_user_id, st.email AS student_email, st.first_name AS student_first_name,
+       st.last_name AS student_last_name, st.at_date AS student_at_date, st.ids::text[] AS student_ids,
+       tid.training_id,
+       mp.id::text AS mapping_id, mp.training_id AS mapping_training_id, mp.mentor_email AS mapping_mentor_email,
+       mp.at_date AS mapping_at_date, mp.ids::text[] AS mapping_ids,
        me.id::text AS mentor_id, me.email AS mentor_email, me.first_name AS mentor_first_name, me.last_name AS mentor_last_name,
-       me.telegram_id::text AS mentor_telegram_id,
-       COALESCE(tr.name, c.training_name) AS training_name,
-       COALESCE(le.name, c.lesson_name) AS lesson_name,
+       me.telegram_id::text AS mentor_telegram_id, me.now_row AS mentor_now, me.ids::text[] AS mentor_ids,
+       COALESCE(tr.name, c.training_name) AS training_name, tr.at_date AS training_at_date,
+       COALESCE(le.name, c.lesson_name) AS lesson_name, le.at_date AS lesson_at_date,
        CASE
-         WHEN st.id IS NULL THEN
-           format('student not found: no student with GetCourse user id %s%s valid at %s',
-                  c.user_id, CASE WHEN c.user_email <> '' THEN ' or email ' || c.user_email ELSE '' END, c.event_date)
-         WHEN c.answer_training_id IS NOT NULL AND tr.id IS NULL THEN
-           format('unknown training %s: no trainings row valid at %s', c.answer_training_id, c.event_date)
-         WHEN mp.id IS NULL THEN
-           format('no mentor mapped to student %s%s at %s', st.email,
-                  CASE WHEN c.answer_training_id IS NOT NULL THEN ' in training ' || c.answer_training_id ELSE '' END, c.event_date)
-         WHEN me.id IS NULL THEN
-           format('mentor %s of the mapping is not in mentors (valid at %s)', mp.mentor_email, c.event_date)
-         WHEN me.telegram_id IS NULL THEN
-           format('mentor %s has no telegram_id', me.email)
+         WHEN sup.stale THEN NULL
+         WHEN st.id IS NULL THEN 'student_not_found'
+         WHEN mp.id IS NULL THEN 'no_mapping'
+         WHEN me.id IS NULL THEN 'mentor_unknown'
+         WHEN me.telegram_id IS NULL THEN 'mentor_no_telegram'
        END AS problem
   FROM claimed c
-  -- by GetCourse user id first, else by email: two index lookups (an OR would defeat both indexes)
+  CROSS JOIN LATERAL (
+        SELECT c.event_kind = 'answer' AND EXISTS (
+               SELECT 1 FROM webhook_events p
+                WHERE p.answer_id = c.answer_id AND p.event_kind = 'answer' AND p.event_date > c.event_date) AS stale) sup
+  -- student: by GetCourse user id (two index lookups; an OR would defeat both indexes)
   LEFT JOIN LATERAL (
-        SELECT s.* FROM students s
-         WHERE s.user_id = c.user_id AND s.valid_from <= c.event_date AND c.event_date < s.valid_to
-         ORDER BY s.valid_from DESC LIMIT 1) st_id ON TRUE
+        SELECT s.id, s.user_id, s.email, s.first_name, s.last_name, s.at_date, array_agg(s.id) OVER (PARTITION BY s.at_date) AS ids
+          FROM (SELECT s.*, (s.valid_from <= c.event_date AND c.event_date < s.valid_to) AS at_date FROM students s
+                 WHERE s.user_id = c.user_id
+                   AND ((s.valid_from <= c.event_date AND c.event_date < s.valid_to) OR (s.valid_from <= NOW() AND NOW() < s.valid_to))) s
+         ORDER BY s.at_date DESC, s.valid_from DESC, s.id DESC LIMIT 1) st_id ON TRUE
   LEFT JOIN LATERAL (
-        SELECT s.* FROM students s
-         WHERE st_id.id IS NULL AND c.user_email <> '' AND lower(s.email) = lower(c.user_email)
-           AND s.valid_from <= c.event_date AND c.event_date < s.valid_to
-         ORDER BY s.valid_from DESC LIMIT 1) st_em ON TRUE
-  CROSS JOIN LATERAL (SELECT COALESCE(st_id.id, st_em.id) AS id, COALESCE(st_id.email, st_em.email) AS email,
-                             COALESCE(st_id.first_name, st_em.first_name) AS first_name,
-                             COALESCE(st_id.last_name, st_em.last_name) AS last_name) st
+        SELECT s.id, s.user_id, s.email, s.first_name, s.last_name, s.at_date, array_agg(s.id) OVER (PARTITION BY s.at_date) AS ids
+          FROM (SELECT s.*, (s.valid_from <= c.event_date AND c.event_date < s.valid_to) AS at_date FROM students s
+                 WHERE st_id.id IS NULL AND c.user_email <> '' AND lower(s.email) = lower(c.user_email)
+                   AND ((s.valid_from <= c.event_date AND c.event_date < s.valid_to) OR (s.valid_from <= NOW() AND NOW() < s.valid_to))) s
+         ORDER BY s.at_date DESC, s.valid_from DESC, s.id DESC LIMIT 1) st_em ON TRUE
+  CROSS JOIN LATERAL (
+        SELECT COALESCE(st_id.id, st_em.id) AS id, COALESCE(st_id.user_id, st_em.user_id) AS user_id,
+               COALESCE(st_id.email, st_em.email) AS email, COALESCE(st_id.first_name, st_em.first_name) AS first_name,
+               COALESCE(st_id.last_name, st_em.last_name) AS last_name, COALESCE(st_id.at_date, st_em.at_date) AS at_date,
+               COALESCE(st_id.ids, st_em.ids) AS ids) st
+  -- every email this student (same GetCourse user id) had: the mapping follows the student
+  CROSS JOIN LATERAL (
+        SELECT ARRAY(SELECT lower(st.email) UNION
+                     SELECT lower(s.email) FROM students s WHERE st.user_id IS NOT NULL AND s.user_id = st.user_id) AS list) emails
   LEFT JOIN LATERAL (
-        SELECT t.* FROM trainings t
-         WHERE t.training_id = c.answer_training_id AND t.valid_from <= c.event_date AND c.event_date < t.valid_to
-         ORDER BY t.valid_from DESC LIMIT 1) tr ON TRUE
+        SELECT l.name, l.training_id, l.at_date
+          FROM (SELECT l.*, (l.valid_from <= c.event_date AND c.event_date < l.valid_to) AS at_date FROM lessons l
+                 WHERE l.lesson_id = c.answer_lesson_id
+                   AND ((l.valid_from <= c.event_date AND c.event_date < l.valid_to) OR (l.valid_from <= NOW() AND NOW() < l.valid_to))) l
+         ORDER BY l.at_date DESC, l.valid_from DESC, l.id DESC LIMIT 1) le ON TRUE
+  CROSS JOIN LATERAL (SELECT COALESCE(c.answer_training_id, le.training_id) AS training_id) tid
   LEFT JOIN LATERAL (
-        SELECT l.* FROM lessons l
-         WHERE l.lesson_id = c.answer_lesson_id AND l.valid_from <= c.event_date AND c.event_date < l.valid_to
-         ORDER BY l.valid_from DESC LIMIT 1) le ON TRUE
+        SELECT t.name, t.at_date
+          FROM (SELECT t.*, (t.valid_from <= c.event_date AND c.event_date < t.valid_to) AS at_date FROM trainings t
+                 WHERE t.training_id = tid.training_id
+                   AND ((t.valid_from <= c.event_date AND c.event_date < t.valid_to) OR (t.valid_from <= NOW() AND NOW() < t.valid_to))) t
+         ORDER BY t.at_date DESC, t.valid_from DESC, t.id DESC LIMIT 1) tr ON TRUE
   LEFT JOIN LATERAL (
-        SELECT m.* FROM mapping m
-         WHERE lower(m.student_email) = lower(st.email)
-           AND (m.training_id = c.answer_training_id OR m.training_id IS NULL)
-           AND m.valid_from <= c.event_date AND c.event_date < m.valid_to
-         ORDER BY (m.training_id IS NULL), m.valid_from DESC LIMIT 1) mp ON TRUE
+        SELECT m.id, m.mentor_email, m.training_id, m.at_date, array_agg(m.id) OVER (PARTITION BY m.at_date, m.rank) AS ids
+          FROM (SELECT m.*, (m.valid_from <= c.event_date AND c.event_date < m.valid_to) AS at_date,
+                       CASE WHEN m.training_id = tid.training_id THEN 0 WHEN m.training_id IS NULL THEN 1 ELSE 2 END AS rank
+                  FROM mapping m
+                 WHERE st.id IS NOT NULL AND lower(m.student_email) = ANY (emails.list)
+                   AND (m.training_id = tid.training_id OR m.training_id IS NULL OR tid.training_id IS NULL)
+                   AND ((m.valid_from <= c.event_date AND c.event_date < m.valid_to) OR (m.valid_from <= NOW() AND NOW() < m.valid_to))) m
+         ORDER BY m.at_date DESC, m.rank, m.valid_from DESC, m.id DESC LIMIT 1) mp ON TRUE
   LEFT JOIN LATERAL (
-        SELECT x.* FROM mentors x
-         WHERE lower(x.email) = lower(mp.mentor_email) AND x.valid_from <= c.event_date AND c.event_date < x.valid_to
-         ORDER BY x.valid_from DESC LIMIT 1) me ON TRUE
+        SELECT x.id, x.email, x.first_name, x.last_name, x.telegram_id, x.now_row, array_agg(x.id) OVER (PARTITION BY x.now_row) AS ids
+          FROM (SELECT x.*, (x.valid_from <= NOW() AND NOW() < x.valid_to) AS now_row FROM mentors x
+                 WHERE lower(x.email) = lower(mp.mentor_email)
+                   AND ((x.valid_from <= NOW() AND NOW() < x.valid_to) OR (x.valid_from <= c.event_date AND c.event_date < x.valid_to))) x
+         ORDER BY x.now_row DESC, x.valid_from DESC, x.id DESC LIMIT 1) me ON TRUE
  ORDER BY c.id`;
 
-/**
- * Records the outcome of a resolution batch in one statement: unresolved events get their
- * error (and are retried after a delay until maxAttempts, then given up); resolved events
- * get the student's email when the webhook carried none. Problems go to error_logs.
- */
-export async function recordResolution(q: Queryable, rows: ResolvedRow[], opts: ResolveOptions, logSource: string): Promise<void> {
-	if (!rows.length) return;
-	await q.query(
-		`WITH input AS (
-		   SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t(id, problem, student_email)
-		 ),
-		 updated AS (
-		   UPDATE webhook_events w
-		      SET error_message = i.problem,
-		          user_email = CASE WHEN w.user_email = '' AND i.student_email IS NOT NULL THEN lower(i.student_email) ELSE w.user_email END,
-		          processed = CASE WHEN i.problem IS NOT NULL AND w.attempts >= $4::int THEN TRUE ELSE w.processed END,
-		          processed_at = CASE WHEN i.problem IS NOT NULL AND w.attempts >= $4::int THEN NOW() ELSE w.processed_at END,
-		          locked_until = CASE WHEN i.problem IS NOT NULL AND w.attempts < $4::int
-		                              THEN NOW() + make_interval(secs => $5::int) ELSE w.locked_until END
-		     FROM input i WHERE w.id = i.id
-		   RETURNING w.id, w.attempts, w.processed, i.problem
-		 )
-		 INSERT INTO error_logs (level, source, message, context)
-		 SELECT CASE WHEN processed THEN 'error' ELSE 'warning' END, $6, problem,
-		        jsonb_build_object('webhook_event_id', id, 'attempts', attempts, 'given_up', processed)
-		   FROM updated WHERE problem IS NOT NULL`,
-		[rows.map((r) => r.event_id), rows.map((r) => r.problem), rows.map((r) => r.student_email), opts.maxAttempts, opts.retryDelaySeconds, logSource],
-	);
+export async function claimEvents(q: Queryable, batchSize: number, leaseSeconds: number): Promise<ResolvedRow[]> {
+	return (await q.query<ResolvedRow>(CLAIM_AND_RESOLVE_SQL, [batchSize, leaseSeconds])).rows;
 }
 
-export async function claimAndResolve(q: Queryable, opts: ResolveOptions, logSource: string): Promise<ResolvedRow[]> {
-	const res = await q.query<ResolvedRow>(CLAIM_AND_RESOLVE_SQL, [opts.batchSize, opts.leaseSeconds]);
-	await recordResolution(q, res.rows, opts, logSource);
-	return res.rows;
+export interface ResolutionRecord {
+	eventId: string;
+	/** Set for an unresolved event: its message goes into error_message. */
+	problem: string | null;
+	/** Student email to fill in when the webhook carried none (Tech API). */
+	studentEmail: string | null;
+	note: string | null;
+	stale: boolean;
+	/** Unresolved: wait before the next attempt; null when given up. */
+	retryInSeconds: number | null;
+}
+
+/**
+ * Records a batch's outcome in one statement: unresolved events get their problem and the
+ * next attempt time (or are given up: processed, gave_up_at); stale events are closed with
+ * skip_reason 'stale'; resolved events keep their resolution note and get the student's email
+ * when the webhook carried none.
+ */
+export async function recordResolution(q: Queryable, records: ResolutionRecord[]): Promise<void> {
+	if (!records.length) return;
+	await q.query(
+		`UPDATE webhook_events w
+		    SET error_message = COALESCE(i.problem, w.error_message),
+		        resolution_note = i.note,
+		        user_email = CASE WHEN w.user_email = '' AND i.student_email IS NOT NULL THEN lower(i.student_email) ELSE w.user_email END,
+		        processed = CASE WHEN i.stale OR (i.problem IS NOT NULL AND i.retry_in IS NULL) THEN TRUE ELSE w.processed END,
+		        processed_at = CASE WHEN i.stale OR (i.problem IS NOT NULL AND i.retry_in IS NULL) THEN NOW() ELSE w.processed_at END,
+		        gave_up_at = CASE WHEN i.problem IS NOT NULL AND i.retry_in IS NULL THEN NOW() ELSE w.gave_up_at END,
+		        skip_reason = CASE WHEN i.stale THEN 'stale' ELSE w.skip_reason END,
+		        locked_until = CASE WHEN i.stale THEN NULL
+		                            WHEN i.problem IS NOT NULL AND i.retry_in IS NOT NULL THEN NOW() + make_interval(secs => i.retry_in)
+		                            ELSE w.locked_until END
+		   FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::int[])
+		     AS i(id, problem, student_email, note, stale, retry_in)
+		  WHERE w.id = i.id`,
+		[
+			records.map((r) => r.eventId),
+			records.map((r) => r.problem),
+			records.map((r) => r.studentEmail),
+			records.map((r) => r.note),
+			records.map((r) => r.stale),
+			records.map((r) => r.retryInSeconds),
+		],
+	);
 }

@@ -1,29 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { quoteIdentifier } from '../identifiers';
 import { withClient, type Db } from './pool';
+import { migrate, type MigrateResult } from './migrate';
 
-export const SCHEMA_FILE = join(__dirname, 'schema.sql');
-
-export function readSchemaSql(): string {
-	return readFileSync(SCHEMA_FILE, 'utf8');
-}
-
-/** Creates the schema if needed and applies schema.sql; serialised by an advisory lock. */
-export async function applySchema(db: Db): Promise<void> {
-	const sql = readSchemaSql();
-	const schema = quoteIdentifier(db.settings.schema);
-	await withClient(db, async (c) => {
-		await c.query('SELECT pg_advisory_lock(hashtext($1))', ['getcourse-bot:schema']);
-		try {
-			await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-			await c.query(`SET search_path TO ${schema}`);
-			await c.query(sql);
-		} finally {
-			await c.query(`SET search_path TO ${schema}`).catch(() => undefined);
-			await c.query('SELECT pg_advisory_unlock(hashtext($1))', ['getcourse-bot:schema']).catch(() => undefined);
-		}
-	});
+/** Brings the configured schema to the latest migration (see migrate.ts); serialised by an advisory lock. */
+export async function applySchema(db: Db): Promise<MigrateResult> {
+	return migrate(db);
 }
 
 export interface SchemaObjects {

@@ -2,15 +2,20 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { insertNotifications, markEventsProcessed, type NewNotification } from '../db/notifications';
 import type { Queryable } from '../db/types';
-import { formatDate, renderMessage } from './template';
+import { EVENT_TITLES, formatDate, renderMessage, STAFF_PLACEHOLDERS } from './template';
 
 export const DEFAULT_NOTIFICATION_TYPE = 'homework_submitted';
+export const STAFF_ALERT_TYPE = 'staff_alert';
+
+const id = z.union([z.string(), z.number()]).transform(String);
 
 /** The fields of a Resolve Mentor item that a notification needs. */
 const resolvedItemSchema = z.object({
-	eventId: z.union([z.string(), z.number()]).transform(String),
+	eventId: id,
 	idempotencyKey: z.string().min(1),
 	eventDate: z.string().min(1),
+	kind: z.enum(['answer', 'comment']).optional(),
+	resubmission: z.boolean().optional(),
 	answer: z.object({
 		id: z.string(),
 		status: z.string().nullable().optional(),
@@ -18,14 +23,32 @@ const resolvedItemSchema = z.object({
 		trainingId: z.string().nullable().optional(),
 		lessonId: z.string().nullable().optional(),
 	}),
+	comment: z.object({ id: z.string().nullable().optional(), text: z.string().nullable().optional() }).nullable().optional(),
 	student: z.object({ userId: z.string().optional(), email: z.string().optional(), name: z.string().optional() }),
 	mentor: z.object({
-		id: z.union([z.string(), z.number()]).transform(String),
+		id,
 		name: z.string().optional(),
 		telegramId: z.union([z.string().min(1), z.number()]).transform(String),
 	}),
 	training: z.object({ id: z.string().nullable().optional(), name: z.string().nullable().optional() }).optional(),
 	lesson: z.object({ id: z.string().nullable().optional(), name: z.string().nullable().optional() }).optional(),
+});
+
+/** The fields of an Unresolved item (Resolve Mentor's second output) that a staff alert needs. */
+const unresolvedItemSchema = z.object({
+	eventId: id,
+	idempotencyKey: z.string().min(1),
+	eventDate: z.string().min(1),
+	answerId: z.string(),
+	userId: z.string().optional(),
+	userEmail: z.string().optional(),
+	problem: z.string().min(1),
+	fix: z.string().optional(),
+	attempts: z.number(),
+	maxAttempts: z.number(),
+	givenUp: z.boolean(),
+	trainingId: z.string().nullable().optional(),
+	lessonName: z.string().nullable().optional(),
 });
 
 export interface NotificationOptions {
@@ -36,20 +59,31 @@ export interface NotificationOptions {
 
 export type PreparedNotification = { ok: true; row: NewNotification } | { ok: false; reason: string };
 
-/** Same chat, same kind of notification, same answer+status: the same message. */
-export function messageHash(chatId: string, type: string, idempotencyKey: string): string {
-	return createHash('sha256').update(`${chatId}\u0000${type}\u0000${idempotencyKey}`).digest('hex');
+/**
+ * One notification per event and type: the hash leaves the chat out, so re-running an event
+ * after its mentor changed (or got a new telegram_id) never queues a second message.
+ */
+export function messageHash(type: string, idempotencyKey: string): string {
+	return createHash('sha256').update(`${type}\u0000${idempotencyKey}`).digest('hex');
 }
+
+function firstIssue(error: z.ZodError, what: string): string {
+	const first = error.issues[0];
+	return `input is not ${what}: ${first.path.join('.') || 'item'} ${first.message}`;
+}
+
+const dateIn = (value: string, timeZone: string) => {
+	const d = new Date(value);
+	return Number.isNaN(d.getTime()) ? value : formatDate(d, timeZone);
+};
 
 export function prepareNotification(item: unknown, opts: NotificationOptions): PreparedNotification {
 	const parsed = resolvedItemSchema.safeParse(item);
-	if (!parsed.success) {
-		const first = parsed.error.issues[0];
-		return { ok: false, reason: `input is not a Resolve Mentor item: ${first.path.join('.') || 'item'} ${first.message}` };
-	}
+	if (!parsed.success) return { ok: false, reason: firstIssue(parsed.error, 'a Resolve Mentor item') };
 	const e = parsed.data;
-	const date = new Date(e.eventDate);
+	const title = e.kind === 'comment' ? EVENT_TITLES.comment : e.resubmission ? EVENT_TITLES.resubmission : EVENT_TITLES.answer;
 	const message = renderMessage(opts.template, {
+		event_title: title,
 		student_name: e.student.name,
 		student_email: e.student.email,
 		student_user_id: e.student.userId,
@@ -61,7 +95,8 @@ export function prepareNotification(item: unknown, opts: NotificationOptions): P
 		answer_id: e.answer.id,
 		answer_status: e.answer.status,
 		answer_text: e.answer.text,
-		event_date: Number.isNaN(date.getTime()) ? e.eventDate : formatDate(date, opts.timeZone),
+		comment_text: e.comment?.text,
+		event_date: dateIn(e.eventDate, opts.timeZone),
 	});
 	return {
 		ok: true,
@@ -71,8 +106,36 @@ export function prepareNotification(item: unknown, opts: NotificationOptions): P
 			chatId: e.mentor.telegramId,
 			type: opts.type,
 			message,
-			messageHash: messageHash(e.mentor.telegramId, opts.type, e.idempotencyKey),
+			messageHash: messageHash(opts.type, e.idempotencyKey),
 		},
+	};
+}
+
+/** A message to the staff chat about an event nobody could be found for; one per event. */
+export function prepareStaffAlert(item: unknown, opts: NotificationOptions & { chatId: string }): PreparedNotification {
+	const parsed = unresolvedItemSchema.safeParse(item);
+	if (!parsed.success) return { ok: false, reason: firstIssue(parsed.error, "an item of Resolve Mentor's Unresolved output") };
+	const e = parsed.data;
+	const message = renderMessage(
+		opts.template,
+		{
+			problem: e.problem,
+			fix: e.fix,
+			event_id: e.eventId,
+			answer_id: e.answerId,
+			student: [e.userEmail, e.userId && `id ${e.userId}`].filter(Boolean).join(', '),
+			event_date: dateIn(e.eventDate, opts.timeZone),
+			attempts: e.attempts,
+			max_attempts: e.maxAttempts,
+			given_up: e.givenUp ? ' — больше не повторяется (getcourse-bot retry вернёт в очередь)' : '',
+			lesson_name: e.lessonName,
+			training_id: e.trainingId,
+		},
+		STAFF_PLACEHOLDERS,
+	);
+	return {
+		ok: true,
+		row: { eventId: e.eventId, mentorId: null, chatId: opts.chatId, type: opts.type, message, messageHash: messageHash(opts.type, e.idempotencyKey) },
 	};
 }
 
@@ -82,10 +145,7 @@ export interface CreateOutcome {
 	messageHash: string;
 }
 
-/** Inserts the notifications and marks their events processed; the caller runs it in a transaction. */
-export async function createNotifications(q: Queryable, rows: NewNotification[]): Promise<CreateOutcome[]> {
-	const created = await insertNotifications(q, rows);
-	await markEventsProcessed(q, [...new Set(rows.map((r) => r.eventId))]);
+function outcomes(rows: NewNotification[], created: Awaited<ReturnType<typeof insertNotifications>>): CreateOutcome[] {
 	const seen = new Set<string>();
 	return rows.map((r) => {
 		const c = created.get(r.messageHash);
@@ -93,4 +153,16 @@ export async function createNotifications(q: Queryable, rows: NewNotification[])
 		seen.add(r.messageHash);
 		return { notificationId: c?.id ?? '', created: Boolean(c?.created) && first, messageHash: r.messageHash };
 	});
+}
+
+/** Inserts the notifications and marks their events processed; the caller runs it in a transaction. */
+export async function createNotifications(q: Queryable, rows: NewNotification[]): Promise<CreateOutcome[]> {
+	const created = await insertNotifications(q, rows);
+	await markEventsProcessed(q, [...new Set(rows.map((r) => r.eventId))]);
+	return outcomes(rows, created);
+}
+
+/** Inserts staff alerts; the events stay as they are (still waiting for their next attempt). */
+export async function createStaffAlerts(q: Queryable, rows: NewNotification[]): Promise<CreateOutcome[]> {
+	return outcomes(rows, await insertNotifications(q, rows));
 }

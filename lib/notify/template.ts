@@ -2,8 +2,14 @@
 export const TELEGRAM_MAX_LENGTH = 4096;
 const EXCERPT_LENGTH = 500;
 
+export const EVENT_TITLES = {
+	answer: 'Новое домашнее задание',
+	resubmission: 'Повторная сдача домашнего задания',
+	comment: 'Новый комментарий к домашнему заданию',
+} as const;
+
 export const DEFAULT_TEMPLATE = [
-	'📚 <b>Новое домашнее задание</b>',
+	'📚 <b>{event_title}</b>',
 	'',
 	'Студент: {student_name} ({student_email})',
 	'Тренинг: {training_name}',
@@ -14,7 +20,9 @@ export const DEFAULT_TEMPLATE = [
 	'{answer_excerpt}',
 ].join('\n');
 
+/** Placeholders of a mentor's message. {answer_excerpt} is the answer's (or comment's) first 500 characters. */
 export const PLACEHOLDERS = [
+	'event_title',
 	'student_name',
 	'student_email',
 	'student_user_id',
@@ -27,10 +35,36 @@ export const PLACEHOLDERS = [
 	'answer_status',
 	'answer_text',
 	'answer_excerpt',
+	'comment_text',
 	'event_date',
 ] as const;
 
-export type TemplateValues = Partial<Record<(typeof PLACEHOLDERS)[number], string | null | undefined>>;
+export const DEFAULT_STAFF_TEMPLATE = [
+	'⚠️ <b>GetCourse Bot: наставник не найден</b>',
+	'',
+	'Проблема: {problem}',
+	'Что сделать: {fix}',
+	'',
+	'Событие #{event_id}: ответ {answer_id}, ученик {student}, {event_date}',
+	'Попытка {attempts} из {max_attempts}{given_up}',
+].join('\n');
+
+/** Placeholders of a staff alert (an event Resolve Mentor could not route). */
+export const STAFF_PLACEHOLDERS = [
+	'problem',
+	'fix',
+	'event_id',
+	'answer_id',
+	'student',
+	'event_date',
+	'attempts',
+	'max_attempts',
+	'given_up',
+	'lesson_name',
+	'training_id',
+] as const;
+
+export type TemplateValues = Record<string, string | number | null | undefined>;
 
 export function escapeHtml(s: string): string {
 	return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -42,31 +76,31 @@ function cut(s: string, max: number): string {
 	return chars.length <= max ? s : chars.slice(0, Math.max(0, max - 1)).join('') + '…';
 }
 
-function fill(template: string, values: TemplateValues, maxValue: number): string {
+function fill(template: string, values: TemplateValues, allowed: readonly string[], maxValue: number): string {
 	return template.replace(/\{([a-z_]+)\}/g, (whole, name: string) => {
-		if (!(PLACEHOLDERS as readonly string[]).includes(name)) return whole;
-		let v = values[name as keyof TemplateValues] ?? '';
-		if (name === 'answer_excerpt') v = cut(values.answer_text ?? '', EXCERPT_LENGTH);
-		return escapeHtml(cut(String(v || '—'), maxValue));
+		if (!allowed.includes(name)) return whole;
+		let v = values[name] ?? '';
+		if (name === 'answer_excerpt') v = cut(String(values.answer_text || values.comment_text || ''), EXCERPT_LENGTH);
+		return escapeHtml(cut(String(v === '' ? '—' : v), maxValue));
 	});
 }
 
 /**
  * Fills the template (which may hold Telegram HTML such as <b>) with HTML-escaped values.
  * When the result is over 4096 characters the values are shortened, never the markup, so
- * the message stays valid HTML.
+ * the message stays valid HTML. Only the listed placeholders are filled.
  */
-export function renderMessage(template: string, values: TemplateValues): string {
-	let out = fill(template, values, Number.MAX_SAFE_INTEGER);
+export function renderMessage(template: string, values: TemplateValues, allowed: readonly string[] = PLACEHOLDERS): string {
+	let out = fill(template, values, allowed, Number.MAX_SAFE_INTEGER);
 	if (out.length <= TELEGRAM_MAX_LENGTH) return out;
 	let lo = 0;
 	let hi = TELEGRAM_MAX_LENGTH;
 	while (lo < hi) {
 		const mid = Math.ceil((lo + hi) / 2);
-		if (fill(template, values, mid).length <= TELEGRAM_MAX_LENGTH) lo = mid;
+		if (fill(template, values, allowed, mid).length <= TELEGRAM_MAX_LENGTH) lo = mid;
 		else hi = mid - 1;
 	}
-	out = fill(template, values, lo);
+	out = fill(template, values, allowed, lo);
 	if (out.length > TELEGRAM_MAX_LENGTH) {
 		throw new Error(`The message template alone is longer than Telegram's ${TELEGRAM_MAX_LENGTH} characters`);
 	}

@@ -10,6 +10,9 @@ export interface FieldMap {
 	eventDate: string;
 	lessonName: string;
 	trainingName: string;
+	/** When this parameter is not empty, the call is a comment on the answer. */
+	commentId: string;
+	commentText: string;
 }
 
 export const DEFAULT_FIELDS: FieldMap = {
@@ -23,4 +26,6 @@ export const DEFAULT_FIELDS: FieldMap = {
 	eventDate: 'event_date',
 	lessonName: 'lesson_name',
 	trainingName: 'training_name',
+	commentId: 'comment_id',
+	commentText: 'comment_text',
 };

@@ -1,14 +1,13 @@
 /** Turns what n8n's Webhook trigger emits ({headers, params, query, body}) — or a plain
  *  object from any other node — into one flat bag of parameters. Body wins over query. */
 
+import { isObject } from './values';
+
 export interface IncomingRequest {
 	params: Record<string, unknown>;
 	headers: Record<string, string>;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-	return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function parseBody(body: unknown): Record<string, unknown> {
 	if (isObject(body)) return body;

@@ -1,7 +1,8 @@
-import { storeDeliveries, type InvalidDelivery } from '../db/events';
+import { storeDeliveries, type InvalidDelivery, type SkipReason } from '../db/events';
 import type { Queryable } from '../db/types';
 import type { FieldMap } from '../payload/fields';
-import { normaliseEvent, type EventSource, type NormalisedEvent, type NormaliseResult } from '../payload/normalise';
+import type { EventKind } from '../payload/identity';
+import { isTechApi, normaliseEvent, type EventSource, type NormalisedEvent, type NormaliseResult } from '../payload/normalise';
 import { extractRequest } from '../payload/request';
 import { SECRET_HEADER, SECRET_PARAM, secretMatches } from './secret';
 
@@ -12,6 +13,8 @@ export interface StoreOptions {
 	sharedSecret?: string;
 	/** Answer statuses that notify a mentor; others are stored as already processed. */
 	notifyStatuses: string[];
+	/** Whether comments on answers notify the mentor. */
+	notifyComments?: boolean;
 	now?: () => Date;
 }
 
@@ -24,11 +27,29 @@ export interface StoreOutcome {
 	eventId: string | null;
 	idempotencyKey: string | null;
 	source: EventSource | null;
+	kind: EventKind | null;
+	/** True only for a newly stored event that waits to notify its mentor. */
 	notify: boolean;
+	resubmission: boolean;
+	/** Why a stored event notifies nobody (status not notifying, stale, comments off). */
+	skipReason: SkipReason | null;
 	reason: string | null;
 }
 
 export const LOG_SOURCE = 'getcourse-store-event';
+
+const refused = (status: 'invalid' | 'unauthorized', httpStatus: number, source: EventSource | null, reason: string): StoreOutcome => ({
+	status,
+	httpStatus,
+	eventId: null,
+	idempotencyKey: null,
+	source,
+	kind: null,
+	notify: false,
+	resubmission: false,
+	skipReason: null,
+	reason,
+});
 
 /** One unreadable delivery must never fail the whole batch: it becomes an invalid item. */
 function safeNormalise(params: Record<string, unknown>, opts: StoreOptions): NormaliseResult {
@@ -44,32 +65,49 @@ function safeNormalise(params: Record<string, unknown>, opts: StoreOptions): Nor
 	}
 }
 
+/**
+ * Checks the shared secret (constant time) before anything else looks at the call. A refused
+ * call leaves a short line (reason, size, kind) and never its body.
+ */
+export function checkSecret(
+	params: Record<string, unknown>,
+	headers: Record<string, string>,
+	expected: string,
+	size: number,
+): { ok: true } | { ok: false; reason: string; log: InvalidDelivery } {
+	const given = headers[SECRET_HEADER] ?? params[SECRET_PARAM];
+	if (secretMatches(given, expected)) return { ok: true };
+	const reason = given ? 'shared secret does not match' : 'shared secret is missing';
+	const source = isTechApi(params) ? 'tech_api' : 'process';
+	return { ok: false, reason, log: { reason, source, status: 'unauthorized', rawPayload: { size } } };
+}
+
 /** Validates and stores a batch of GetCourse calls in one round trip; one outcome per input, in order. */
 export async function storeEvents(q: Queryable, items: Array<Record<string, unknown>>, opts: StoreOptions): Promise<StoreOutcome[]> {
 	const notifySet = new Set(opts.notifyStatuses.map((s) => s.trim().toLowerCase()).filter(Boolean));
+	const notifies = (e: NormalisedEvent) => (e.kind === 'comment' ? opts.notifyComments !== false : notifySet.has(e.status));
 	const valid: Array<{ index: number; event: NormalisedEvent; notify: boolean }> = [];
 	const invalid: InvalidDelivery[] = [];
 	const outcomes: StoreOutcome[] = new Array(items.length);
 
 	items.forEach((item, index) => {
 		const { params, headers } = extractRequest(item);
-		const result = safeNormalise(params, opts);
 		if (opts.sharedSecret) {
-			const given = headers[SECRET_HEADER] ?? params[SECRET_PARAM];
-			if (!secretMatches(given, opts.sharedSecret)) {
-				const reason = given ? 'shared secret does not match' : 'shared secret is missing';
-				const raw = result.ok ? result.event.rawPayload : result.rawPayload;
-				invalid.push({ reason, source: result.ok ? result.event.source : result.source, rawPayload: raw, status: 'unauthorized' });
-				outcomes[index] = { status: 'unauthorized', httpStatus: 401, eventId: null, idempotencyKey: null, source: null, notify: false, reason };
+			const size = Buffer.byteLength(JSON.stringify(params) ?? '');
+			const secret = checkSecret(params, headers, opts.sharedSecret, size);
+			if (!secret.ok) {
+				invalid.push(secret.log);
+				outcomes[index] = refused('unauthorized', 401, null, secret.reason);
 				return;
 			}
 		}
+		const result = safeNormalise(params, opts);
 		if (!result.ok) {
 			invalid.push({ reason: result.reason, source: result.source, rawPayload: result.rawPayload, status: 'invalid' });
-			outcomes[index] = { status: 'invalid', httpStatus: 422, eventId: null, idempotencyKey: null, source: result.source, notify: false, reason: result.reason };
+			outcomes[index] = refused('invalid', 422, result.source, result.reason);
 			return;
 		}
-		valid.push({ index, event: result.event, notify: notifySet.has(result.event.status) });
+		valid.push({ index, event: result.event, notify: notifies(result.event) });
 	});
 
 	const stored = await storeDeliveries(q, valid, invalid, LOG_SOURCE);
@@ -86,8 +124,11 @@ export async function storeEvents(q: Queryable, items: Array<Record<string, unkn
 			eventId: row?.id ?? null,
 			idempotencyKey: key,
 			source: v.event.source,
-			notify: v.notify,
-			reason: inserted ? null : 'this answer and status were already received',
+			kind: v.event.kind,
+			notify: inserted && row?.skipReason === null,
+			resubmission: Boolean(row?.resubmission),
+			skipReason: row?.skipReason ?? null,
+			reason: inserted ? null : 'this call was already received (a redelivery)',
 		};
 	}
 	return outcomes;

@@ -1,34 +1,47 @@
 import {
 	NodeConnectionTypes,
+	NodeOperationError,
 	type IDataObject,
 	type IExecuteFunctions,
 	type INodeExecutionData,
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { withTransaction } from '../../lib/db/pool';
-import { resolveMentors } from '../../lib/resolve/resolveMentors';
+import { withTransaction, type Db } from '../../lib/db/pool';
+import { DEFAULT_RETRY_SCHEDULE_MINUTES, parseRetrySchedule } from '../../lib/resolve/backoff';
+import { LOG_SOURCE, resolveMentors } from '../../lib/resolve/resolveMentors';
 import { credentialTestMethods, dbFor } from '../shared/database';
 import { batchFailure } from '../shared/errors';
+import { boundedNumber } from '../shared/parameters';
+import { logRun } from '../shared/runLog';
 
 export class GetCourseResolveMentor implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'GetCourse Resolve Mentor',
 		name: 'getCourseResolveMentor',
 		icon: { light: 'file:../../icons/getcourse.svg', dark: 'file:../../icons/getcourse.dark.svg' },
-		usableAsTool: true,
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{"up to " + $parameter["batchSize"] + " events"}}',
-		description: 'Claim unprocessed GetCourse events and find the mentor mapped to each student at the event date',
+		description: 'Claim stored GetCourse events and find the mentor of each student at the event date',
 		defaults: { name: 'GetCourse Resolve Mentor' },
 		inputs: [NodeConnectionTypes.Main],
-		outputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+		outputNames: ['Resolved', 'Unresolved'],
 		credentials: [{ name: 'getCourseBotPostgres', required: true, testedBy: 'getCourseBotPostgresTest' }],
+		hints: [
+			{
+				message:
+					'Runs once per execution, whatever its input: it claims up to Batch Size waiting events. "Resolved" goes to GetCourse Create Notification; "Unresolved" (no student, no mapping, no telegram_id) can go to a Create Notification set to the staff chat.',
+				type: 'info',
+				location: 'outputPane',
+				whenToDisplay: 'always',
+			},
+		],
 		properties: [
 			{
 				displayName:
-					'Runs once per execution, whatever its input. Outputs one item per resolved event (event, student, mentor, training, lesson); events without a mentor get an error_message and an error_logs row.',
+					'Who the mentor is follows the mapping valid at the event date; how to reach them (telegram_id) comes from the mentor\'s row valid now. Reference data added after the event is used when nothing was valid then (recorded on the event).',
 				name: 'notice',
 				type: 'notice',
 				default: '',
@@ -45,25 +58,26 @@ export class GetCourseResolveMentor implements INodeType {
 				displayName: 'Max Attempts',
 				name: 'maxAttempts',
 				type: 'number',
-				default: 5,
-				typeOptions: { minValue: 1 },
-				description: 'Whether an unresolved event is tried again: after this many attempts it is given up and marked processed with its error',
+				default: DEFAULT_RETRY_SCHEDULE_MINUTES.length,
+				typeOptions: { minValue: 1, maxValue: 100 },
+				description:
+					'Attempts to resolve an event before it is given up (marked processed with its error); "getcourse-bot retry" or Maintenance → Retry Unresolved puts it back',
 			},
 			{
-				displayName: 'Retry Delay (Seconds)',
-				name: 'retryDelaySeconds',
-				type: 'number',
-				default: 600,
-				typeOptions: { minValue: 0 },
-				description: 'Wait before an unresolved event is tried again, so staff can add the missing reference data',
+				displayName: 'Retry Schedule (Minutes)',
+				name: 'retrySchedule',
+				type: 'string',
+				default: DEFAULT_RETRY_SCHEDULE_MINUTES.join(', '),
+				description: 'Wait after the 1st, 2nd, … failed attempt, so staff can add the missing reference data; the last value repeats',
 			},
 			{
 				displayName: 'Lease (Seconds)',
 				name: 'leaseSeconds',
 				type: 'number',
 				default: 300,
-				typeOptions: { minValue: 10 },
-				description: 'How long claimed events stay reserved for Create Notification; if the workflow stops before that, they are claimed again',
+				typeOptions: { minValue: 30, maxValue: 3600 },
+				description:
+					'How long claimed events stay reserved for Create Notification; if the workflow stops before that, they are claimed again',
 			},
 		],
 	};
@@ -71,17 +85,33 @@ export class GetCourseResolveMentor implements INodeType {
 	methods = credentialTestMethods;
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const started = Date.now();
+		let db: Db | undefined;
 		try {
+			const node = this.getNode();
 			const opts = {
-				batchSize: this.getNodeParameter('batchSize', 0, 100) as number,
-				maxAttempts: this.getNodeParameter('maxAttempts', 0, 5) as number,
-				retryDelaySeconds: this.getNodeParameter('retryDelaySeconds', 0, 600) as number,
-				leaseSeconds: this.getNodeParameter('leaseSeconds', 0, 300) as number,
+				batchSize: boundedNumber(this, 'batchSize', 1, 10000),
+				maxAttempts: boundedNumber(this, 'maxAttempts', 1, 100),
+				leaseSeconds: boundedNumber(this, 'leaseSeconds', 30, 3600),
+				retrySchedule: (() => {
+					try {
+						return parseRetrySchedule(String(this.getNodeParameter('retrySchedule', 0, '')));
+					} catch (err) {
+						throw new NodeOperationError(node, (err as Error).message);
+					}
+				})(),
 			};
-			const db = await dbFor(this);
-			const { resolved } = await withTransaction(db, (c) => resolveMentors(c, opts));
-			return [resolved.map((r) => ({ json: r as unknown as IDataObject, pairedItem: { item: 0 } }))];
+			db = await dbFor(this);
+			const { resolved, unresolved, stale } = await withTransaction(db, (c) => resolveMentors(c, opts));
+			await logRun(db, started, {
+				source: LOG_SOURCE,
+				outcome: unresolved.length ? 'partial' : 'success',
+				counts: { resolved: resolved.length, unresolved: unresolved.length, stale: stale.length },
+			});
+			const item = (json: object): INodeExecutionData => ({ json: json as IDataObject, pairedItem: { item: 0 } });
+			return [resolved.map(item), unresolved.map(item)];
 		} catch (err) {
+			await logRun(db, started, { source: LOG_SOURCE, outcome: 'error', counts: {}, error: (err as Error).message });
 			return batchFailure(this, err, 1);
 		}
 	}

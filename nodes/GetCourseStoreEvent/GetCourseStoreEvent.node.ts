@@ -1,62 +1,67 @@
 import {
 	NodeConnectionTypes,
+	NodeOperationError,
 	type IDataObject,
 	type IExecuteFunctions,
 	type INodeExecutionData,
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { DEFAULT_FIELDS, type FieldMap } from '../../lib/payload/fields';
-import { storeEvents } from '../../lib/store/storeEvents';
-import { withClient } from '../../lib/db/pool';
+import { CREDENTIALS } from '../../lib/credentialNames';
+import type { FieldMap } from '../../lib/payload/fields';
+import { LOG_SOURCE, storeEvents } from '../../lib/store/storeEvents';
+import { withClient, type Db } from '../../lib/db/pool';
 import { credentialTestMethods, dbFor } from '../shared/database';
 import { batchFailure } from '../shared/errors';
+import { fieldsProperty, notifyCommentsProperty, notifyStatusesProperty, parseNotifyStatuses } from '../shared/intakeProperties';
+import { logRun } from '../shared/runLog';
 import { readTimeZone, timeZoneProperty } from '../shared/timeZone';
 
-const fieldOptions: Array<{ name: keyof FieldMap; label: string }> = [
-	{ name: 'userId', label: 'User ID Parameter' },
-	{ name: 'userEmail', label: 'User Email Parameter' },
-	{ name: 'answerId', label: 'Answer ID Parameter' },
-	{ name: 'status', label: 'Answer Status Parameter' },
-	{ name: 'text', label: 'Answer Text Parameter' },
-	{ name: 'trainingId', label: 'Training ID Parameter' },
-	{ name: 'lessonId', label: 'Lesson ID Parameter' },
-	{ name: 'eventDate', label: 'Event Date Parameter' },
-	{ name: 'lessonName', label: 'Lesson Name Parameter' },
-	{ name: 'trainingName', label: 'Training Name Parameter' },
-];
+/** Version 1 kept the secret in a parameter; version 2 reads the optional GetCourse Webhook Secret credential. */
+async function readSharedSecret(ctx: IExecuteFunctions): Promise<string> {
+	const node = ctx.getNode();
+	if (node.typeVersion < 2) return String(ctx.getNodeParameter('sharedSecret', 0, ''));
+	if (!node.credentials?.[CREDENTIALS.webhookSecret.type]) return '';
+	const data = await ctx.getCredentials(CREDENTIALS.webhookSecret.type);
+	return String(data.secret ?? '');
+}
 
 export class GetCourseStoreEvent implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'GetCourse Store Event',
 		name: 'getCourseStoreEvent',
 		icon: { light: 'file:../../icons/getcourse.svg', dark: 'file:../../icons/getcourse.dark.svg' },
-		usableAsTool: true,
 		group: ['transform'],
-		version: 1,
-		subtitle: '={{"statuses: " + $parameter["notifyStatuses"]}}',
-		description: 'Validate a GetCourse webhook and store it once in webhook_events',
+		version: [1, 2],
+		defaultVersion: 2,
+		subtitle: '={{"notify on: " + [].concat($parameter["notifyStatuses"] || []).join(", ")}}',
+		description: "Validate a GetCourse call received by n8n's own Webhook node and store it once in webhook_events",
 		defaults: { name: 'GetCourse Store Event' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'getCourseBotPostgres', required: true, testedBy: 'getCourseBotPostgresTest' }],
+		credentials: [
+			{ name: CREDENTIALS.postgres.type, required: true, testedBy: 'getCourseBotPostgresTest' },
+			{ name: CREDENTIALS.webhookSecret.type, required: false, displayOptions: { show: { '@version': [2] } } },
+		],
 		properties: [
 			{
 				displayName:
-					'Connect after a Webhook trigger. Each output item has "status" (stored, duplicate, invalid, unauthorized) and "httpStatus" for a Respond to Webhook node.',
+					'For your own Webhook node. GetCourse Trigger does all of this in one node (and answers at once). Each output item has "status" (stored, duplicate, invalid, unauthorized) and "httpStatus" (200, 200, 422, 401) for a Respond to Webhook node.',
 				name: 'notice',
 				type: 'notice',
 				default: '',
 			},
 			timeZoneProperty,
+			{ ...notifyStatusesProperty, displayOptions: { show: { '@version': [2] } } },
 			{
 				displayName: 'Notify On Statuses',
 				name: 'notifyStatuses',
 				type: 'string',
 				default: 'new',
-				description:
-					'Comma-separated answer statuses that should notify the mentor; answers with other statuses are stored as already processed',
+				description: 'Comma-separated answer statuses that notify the mentor (version 1)',
+				displayOptions: { show: { '@version': [1] } },
 			},
+			notifyCommentsProperty,
 			{
 				displayName: 'Shared Secret',
 				name: 'sharedSecret',
@@ -64,44 +69,47 @@ export class GetCourseStoreEvent implements INodeType {
 				typeOptions: { password: true },
 				default: '',
 				description:
-					'When set, each call must carry it as the "secret" query parameter or the X-GetCourse-Secret header; leave empty to accept every call',
+					'Version 1 only: when set, each call must carry it as the "secret" query parameter or the X-GetCourse-Secret header. Version 2 reads it from a GetCourse Webhook Secret credential.',
+				displayOptions: { show: { '@version': [1] } },
 			},
-			{
-				displayName: 'Parameter Names',
-				name: 'fields',
-				type: 'collection',
-				placeholder: 'Add Parameter Name',
-				default: {},
-				description: 'Names of the parameters in your GetCourse process "call URL" (Tech API events need none)',
-				options: fieldOptions.map((f) => ({
-					displayName: f.label,
-					name: f.name,
-					type: 'string' as const,
-					default: DEFAULT_FIELDS[f.name],
-				})),
-			},
+			fieldsProperty,
 		],
 	};
 
 	methods = credentialTestMethods;
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const started = Date.now();
 		const items = this.getInputData();
+		let db: Db | undefined;
 		try {
 			const timeZone = readTimeZone(this);
-			const notifyStatuses = String(this.getNodeParameter('notifyStatuses', 0, 'new')).split(',');
-			const sharedSecret = String(this.getNodeParameter('sharedSecret', 0, ''));
+			let notifyStatuses: string[];
+			try {
+				notifyStatuses = parseNotifyStatuses(this.getNodeParameter('notifyStatuses', 0, ['new']));
+			} catch (err) {
+				throw new NodeOperationError(this.getNode(), (err as Error).message);
+			}
+			const notifyComments = this.getNodeParameter('notifyComments', 0, true) as boolean;
+			const sharedSecret = await readSharedSecret(this);
 			const fields = this.getNodeParameter('fields', 0, {}) as Partial<FieldMap>;
-			const db = await dbFor(this);
+			db = await dbFor(this);
 			const outcomes = await withClient(db, (c) =>
 				storeEvents(
 					c,
 					items.map((i) => i.json as Record<string, unknown>),
-					{ timeZone, notifyStatuses, sharedSecret, fields },
+					{ timeZone, notifyStatuses, notifyComments, sharedSecret, fields },
 				),
 			);
+			const count = (s: string) => outcomes.filter((o) => o.status === s).length;
+			await logRun(db, started, {
+				source: LOG_SOURCE,
+				outcome: count('invalid') + count('unauthorized') ? 'partial' : 'success',
+				counts: { stored: count('stored'), duplicates: count('duplicate'), invalid: count('invalid'), unauthorized: count('unauthorized') },
+			});
 			return [outcomes.map((o, i) => ({ json: o as unknown as IDataObject, pairedItem: { item: i } }))];
 		} catch (err) {
+			await logRun(db, started, { source: LOG_SOURCE, outcome: 'error', counts: {}, error: (err as Error).message });
 			return batchFailure(this, err, items.length);
 		}
 	}

@@ -6,7 +6,8 @@ import type {
 	INodeCredentialTestResult,
 } from 'n8n-workflow';
 import { normaliseSettings, type PgSettings } from '../../lib/config';
-import { getDb, testConnection, type Db } from '../../lib/db/pool';
+import { getDb, type Db } from '../../lib/db/pool';
+import { checkSetup } from '../../lib/db/setupCheck';
 
 export const POSTGRES_CREDENTIAL = 'getCourseBotPostgres';
 export const TELEGRAM_CREDENTIAL = 'getCourseBotTelegramApi';
@@ -21,20 +22,14 @@ export async function dbFor(ctx: IExecuteFunctions): Promise<Db> {
 	return getDb(settingsFromCredential(data));
 }
 
-/** Test button of the credential dialog: connects, reports the server version and the schema. */
+/** Test button of the credential dialog: host and why, server version, schema at the latest version. */
 export async function testPostgresCredential(
 	this: ICredentialTestFunctions,
 	credential: ICredentialsDecrypted,
 ): Promise<INodeCredentialTestResult> {
 	try {
-		const settings = settingsFromCredential(credential.data ?? {});
-		const info = await testConnection(settings);
-		return {
-			status: 'OK',
-			message: info.schemaExists
-				? `Connected to PostgreSQL ${info.version} at ${info.host.host} (${info.host.reason})`
-				: `Connected to ${info.host.host}, but schema "${settings.schema}" does not exist yet: run "getcourse-bot init"`,
-		};
+		const r = await checkSetup(settingsFromCredential(credential.data ?? {}));
+		return { status: r.ok ? 'OK' : 'Error', message: r.message };
 	} catch (err) {
 		return { status: 'Error', message: (err as Error).message };
 	}

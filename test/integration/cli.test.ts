@@ -48,12 +48,17 @@ describe('getcourse-bot command line', () => {
 		const first = await cli(['init']);
 		expect(first.code).toBe(0);
 		expect(first.stdout).toMatch(/Connected to PostgreSQL .* \(environment is dev, so the external host is used\)/);
-		expect(first.stdout).toMatch(/tables \(10\): application_logs, error_logs, lessons, mapping, mentors, notifications, send_pace, students, trainings, webhook_events/);
+		expect(first.stdout).toMatch(/Found an empty schema at version 0 of \d+/);
+		expect(first.stdout).toMatch(/applied 001_baseline/);
+		expect(first.stdout).toMatch(/tables \(11\): application_logs, error_logs, lessons, mapping, mentors, notifications, schema_migrations, send_pace, students, trainings, webhook_events/);
 		expect(first.stdout).toMatch(/views \(5\)/);
 		expect(first.stdout).toMatch(/triggers \(5\)/);
 		const second = await cli(['init']);
 		expect(second.code).toBe(0);
-		expect(second.stdout.split('\n').slice(1)).toEqual(first.stdout.split('\n').slice(1));
+		expect(second.stdout).toMatch(/Nothing to migrate: the schema is up to date/);
+		expect(second.stdout).not.toMatch(/applied /);
+		const objects = (out: string) => out.split('\n').filter((l) => /^  (tables|views|indexes|triggers) /.test(l));
+		expect(objects(second.stdout)).toEqual(objects(first.stdout));
 	});
 
 	it('stats and cleanup work on the schema', async () => {
@@ -87,13 +92,23 @@ describe('getcourse-bot command line', () => {
 });
 
 describe('credential test (n8n credential dialog)', () => {
-	it('reports the host, why it was chosen, and whether the schema exists', async () => {
-		const ok = await testPostgresCredential.call({} as never, { id: '1', name: 'x', type: 'getCourseBotPostgres', data: t.credential as never });
-		expect(ok).toEqual({ status: 'OK', message: expect.stringMatching(/^Connected to PostgreSQL .* at 127\.0\.0\.1 \(environment is dev/) });
-		const noSchema = await testPostgresCredential.call({} as never, {
-			id: '1', name: 'x', type: 'getCourseBotPostgres', data: { ...t.credential, schema: 'never_created_gcb' } as never,
+	it('reports the host, why it was chosen, and fails (naming the fix) while the schema is missing or out of date', async () => {
+		const test = (data: Record<string, unknown>) => testPostgresCredential.call({} as never, { id: '1', name: 'x', type: 'getCourseBotPostgres', data: data as never });
+		const ok = await test(t.credential);
+		expect(ok).toEqual({ status: 'OK', message: expect.stringMatching(/^Connected to PostgreSQL .* at 127\.0\.0\.1 \(environment is dev.*; schema "t_cli_\w+" is at the latest version/) });
+		const noSchema = await test({ ...t.credential, schema: 'never_created_gcb' });
+		expect(noSchema).toEqual({
+			status: 'Error',
+			message: expect.stringMatching(/schema "never_created_gcb" does not exist: run GetCourse Maintenance → Set Up Database in n8n, or "getcourse-bot init"/),
 		});
-		expect(noSchema.message).toMatch(/schema "never_created_gcb" does not exist yet/);
+		await t.db.pool.query(`DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)`);
+		const outdated = await test(t.credential);
+		expect(outdated.status).toBe('Error');
+		expect(outdated.message).toMatch(/is at version \d+ of \d+: run GetCourse Maintenance → Set Up Database/);
+		await t.db.pool.query(`CREATE SCHEMA IF NOT EXISTS gcb_empty_schema_test`);
+		const empty = await test({ ...t.credential, schema: 'gcb_empty_schema_test' });
+		expect(empty.message).toMatch(/has no GetCourse Bot tables yet/);
+		await t.db.pool.query(`DROP SCHEMA gcb_empty_schema_test`);
 		const bad = await testPostgresCredential.call({} as never, {
 			id: '1', name: 'x', type: 'getCourseBotPostgres', data: { ...t.credential, port: 1, password: 'Pa55word-secret' } as never,
 		});

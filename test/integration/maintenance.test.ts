@@ -22,7 +22,11 @@ describe('GetCourse Maintenance', () => {
 		await q(`INSERT INTO error_logs (source, message, created_at) VALUES ('t', 'old', NOW() - interval '91 days'), ('t', 'kept', NOW() - interval '31 days')`);
 		const [out] = await run({ operation: 'cleanup' });
 		expect(out[0].json).toMatchObject({ deleted: { applicationLogs: 1, errorLogs: 1 } });
-		expect((await q(`SELECT message FROM application_logs`)).rows).toEqual([{ message: 'new' }]);
+		expect((await q(`SELECT message FROM application_logs WHERE source = 't'`)).rows).toEqual([{ message: 'new' }]);
+		// the run itself is one application_logs row
+		expect((await q(`SELECT level, message FROM application_logs WHERE source = 'getcourse-maintenance'`)).rows).toEqual([
+			{ level: 'info', message: expect.stringMatching(/^run success in \d+ ms: applicationLogs 1, errorLogs 1$/) },
+		]);
 		expect((await q(`SELECT message FROM error_logs`)).rows).toEqual([{ message: 'kept' }]);
 		const [custom] = await run({ operation: 'cleanup', errorLogDays: 30 });
 		expect(custom[0].json).toMatchObject({ deleted: { errorLogs: 1 } });

@@ -3,7 +3,8 @@ import { Client } from 'pg';
 import { normaliseSettings } from '../../lib/config';
 import { describeOverlapRefusal, ensureOverlapGuards, findOverlaps, OverlapRefusedError } from '../../lib/db/overlapGuards';
 import { closeAllPools, getDb, withClient } from '../../lib/db/pool';
-import { applySchema, readSchemaSql } from '../../lib/db/schema';
+import { loadMigrations } from '../../lib/db/migrate';
+import { applySchema } from '../../lib/db/schema';
 import { createTestDb, type TestDb } from '../support/db';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const testPgConfig = require('../support/pgEnv') as () => { host: string; port: number; user: string; password: string; database: string };
@@ -194,8 +195,8 @@ describe('btree_gist', () => {
 				hostExternal: cfg.host, environment: 'dev', port: cfg.port, user: role, password: cfg.password, database, schema: 'app', ssl: 'disable', connectionTimeout: 10,
 			});
 			const db = getDb(settings);
-			// schema.sql straight into the schema made for the role (applySchema would need CREATE on the database)
-			await db.pool.query(readSchemaSql());
+			// the migrations' SQL straight into the schema made for the role (init would need CREATE on the database)
+			for (const m of loadMigrations()) await db.pool.query(m.sql);
 			const reports = await withClient(db, (c) => ensureOverlapGuards(c));
 			expect(reports.every((r) => r.state === 'installed' && r.kind === 'trigger')).toBe(true);
 			expect(reports[0].message).toMatch(/btree_gist is not available/);

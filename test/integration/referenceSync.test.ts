@@ -1,9 +1,9 @@
 import type { IDataObject } from 'n8n-workflow';
 import { ensureOverlapGuards, OverlapRefusedError } from '../../lib/db/overlapGuards';
 import { closeAllPools, withClient, withTransaction } from '../../lib/db/pool';
-import { claimAndResolve } from '../../lib/db/resolve';
 import { applyPlan, loadStored } from '../../lib/reference/store';
 import { TABLES } from '../../lib/reference/tables';
+import { resolveMentors } from '../../lib/resolve/resolveMentors';
 import { GetCourseReferenceData } from '../../nodes/GetCourseReferenceData/GetCourseReferenceData.node';
 import { createTestDb, type TestDb } from '../support/db';
 import { runNode } from '../support/nodeContext';
@@ -338,8 +338,8 @@ describe('Assign Mentor', () => {
 			`INSERT INTO webhook_events (event_date, user_id, answer_id, answer_status, answer_training_id, idempotency_key)
 			 VALUES ('2026-02-03T12:05:11Z', '45678901', '1', 'new', '889900', 'k1'), ('2026-02-15T09:00:00Z', '45678901', '2', 'new', '889900', 'k2')`,
 		);
-		const resolved = await withTransaction(t.db, (c) => claimAndResolve(c, { batchSize: 10, leaseSeconds: 60, maxAttempts: 3, retryDelaySeconds: 1 }, 'test'));
-		expect(resolved.map((r) => [r.answer_id, r.mentor_email])).toEqual([
+		const { resolved } = await withTransaction(t.db, (c) => resolveMentors(c, { batchSize: 10, leaseSeconds: 60, maxAttempts: 3 }));
+		expect(resolved.map((r) => [r.answer.id, r.mentor.email])).toEqual([
 			['1', 'maria@school.test'],
 			['2', 'petr@school.test'],
 		]);

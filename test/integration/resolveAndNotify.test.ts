@@ -82,26 +82,32 @@ describe('Resolve Mentor + Create Notification', () => {
 		expect((await q(`SELECT count(*)::int AS n FROM notifications`)).rows[0].n).toBe(3);
 	});
 
-	it('unmapped students, mentors without telegram_id and unknown trainings are marked, logged and given up after max attempts', async () => {
+	it('unmapped students, mentors without telegram_id and students without a mapping for the training are marked, logged and given up after max attempts', async () => {
 		await store([
 			processCall({ answer_id: '10', user_id: '999', user_email: 'nobody@example.ru' }),
 			processCall({ answer_id: '11', user_id: '555', user_email: 'olga@example.ru', answer_training_id: '' }),
 			processCall({ answer_id: '12', answer_training_id: '424242' }),
 		]);
-		const [first] = await resolve({ maxAttempts: 2, retryDelaySeconds: 0 });
+		const [first, unresolved] = await resolve({ maxAttempts: 2, retrySchedule: '0.001' });
 		expect(first).toHaveLength(0);
+		expect(unresolved.map((u) => [u.json.problemCode, u.json.attempts, u.json.givenUp])).toEqual([
+			['student_not_found', 1, false],
+			['mentor_no_telegram', 1, false],
+			['no_mapping', 1, false],
+		]);
 		const rows = async () => (await q(`SELECT answer_id, processed, attempts, error_message FROM webhook_events ORDER BY answer_id`)).rows;
 		let r = await rows();
 		expect(r.map((x) => x.error_message)).toEqual([
 			expect.stringMatching(/student not found: no student with GetCourse user id 999 or email nobody@example.ru/),
 			expect.stringMatching(/mentor silent@school.ru has no telegram_id/),
-			expect.stringMatching(/unknown training 424242/),
+			expect.stringMatching(/no mentor mapped to student ivan@example.ru in training 424242/),
 		]);
 		expect(r.every((x) => !x.processed && x.attempts === 1)).toBe(true);
-		await resolve({ maxAttempts: 2, retryDelaySeconds: 0 });
+		const [, second] = await resolve({ maxAttempts: 2, retrySchedule: '0.001' });
+		expect(second.every((u) => u.json.givenUp === true && u.json.nextAttemptAt === null)).toBe(true);
 		r = await rows();
 		expect(r.every((x) => x.processed && x.attempts === 2)).toBe(true);
-		await resolve({ maxAttempts: 2, retryDelaySeconds: 0 });
+		await resolve({ maxAttempts: 2, retrySchedule: '0.001' });
 		expect((await rows()).every((x) => x.attempts === 2)).toBe(true); // not retried forever
 		const logs = (await q(`SELECT level, message FROM error_logs WHERE source = 'getcourse-resolve-mentor'`)).rows;
 		expect(logs).toHaveLength(6);
@@ -110,7 +116,7 @@ describe('Resolve Mentor + Create Notification', () => {
 
 	it('an unresolved event waits for the retry delay, then resolves once the mapping is added', async () => {
 		await store([processCall({ answer_id: '20', user_id: '777', user_email: 'late@example.ru' })]);
-		await resolve({ retryDelaySeconds: 3600 });
+		await resolve({ retrySchedule: '60' });
 		await q(`INSERT INTO students (user_id, email, valid_from) VALUES ('777', 'late@example.ru', '2000-01-01')`);
 		await q(`INSERT INTO mapping (student_email, mentor_email, valid_from) VALUES ('late@example.ru', 'new.mentor@school.ru', '2000-01-01')`);
 		expect((await resolve())[0]).toHaveLength(0); // still waiting
@@ -147,9 +153,10 @@ describe('Resolve Mentor + Create Notification', () => {
 		const { Client } = require('pg');
 		const spy = jest.spyOn(Client.prototype, 'query');
 		const [r] = await resolve({ batchSize: 500 });
-		const calls = spy.mock.calls.length;
+		const statements = spy.mock.calls.map((c: unknown[]) => String(c[0]).trim().split(/\s+/).slice(0, 3).join(' '));
 		spy.mockRestore();
 		expect(r).toHaveLength(200);
-		expect(calls).toBe(4); // BEGIN, claim+resolve, record outcome, COMMIT
+		// BEGIN, claim+resolve, record outcome, COMMIT; then the run's application_logs row
+		expect(statements).toEqual(['BEGIN', 'WITH claimed AS', 'UPDATE webhook_events w', 'COMMIT', 'WITH input AS']);
 	});
 });

@@ -7,8 +7,13 @@ import { runNode } from '../support/nodeContext';
 
 let t: TestDb;
 const node = new GetCourseStoreEvent();
-const run = (items: ReturnType<typeof processCall>[], parameters: Record<string, unknown> = {}) =>
-	runNode(node, { items, parameters, credentials: { getCourseBotPostgres: t.credential as never } });
+const run = (items: ReturnType<typeof processCall>[], parameters: Record<string, unknown> = {}, secret?: string, version?: number) =>
+	runNode(node, {
+		items,
+		parameters,
+		version,
+		credentials: { getCourseBotPostgres: t.credential as never, ...(secret ? { getCourseBotWebhookSecret: { secret } } : {}) },
+	});
 const q = (sql: string, v: unknown[] = []) => t.db.pool.query(sql, v);
 
 beforeAll(async () => {
@@ -25,7 +30,8 @@ beforeEach(async () => {
 describe('GetCourse Store Event', () => {
 	it('stores a process call with its raw payload and answers 200 stored', async () => {
 		const [out] = await run([processCall()]);
-		expect(out[0].json).toMatchObject({ status: 'stored', httpStatus: 200, source: 'process', notify: true, idempotencyKey: 'answer:700000123:new' });
+		expect(out[0].json).toMatchObject({ status: 'stored', httpStatus: 200, source: 'process', kind: 'answer', notify: true, resubmission: false });
+		expect(out[0].json.idempotencyKey).toMatch(/^answer:700000123:new:[0-9a-f]{16}$/);
 		expect(out[0].pairedItem).toEqual({ item: 0 });
 		const row = (await q('SELECT * FROM webhook_events')).rows[0];
 		expect(row).toMatchObject({ user_id: '45678901', user_email: 'ivan@example.ru', answer_id: '700000123', processed: false, source: 'process' });
@@ -84,16 +90,20 @@ describe('GetCourse Store Event', () => {
 		expect(row.raw_payload.answer_text.length).toBe(evil.length + 200_000);
 	});
 
-	it('checks the shared secret in constant time; a wrong or missing one is 401 and logged without the secret', async () => {
-		const params = { sharedSecret: 'gc-Secret-123' };
+	it.each([
+		['version 2, GetCourse Webhook Secret credential', {}, 'gc-Secret-123', 2],
+		['version 1, Shared Secret parameter', { sharedSecret: 'gc-Secret-123' }, undefined, 1],
+	])('checks the shared secret in constant time (%s); a wrong or missing one is 401, logged without body or secret', async (_label, params, secret, version) => {
 		const [out] = await run(
 			[
 				processCall({ secret: 'gc-Secret-123', answer_id: '1' }),
 				processCall({ answer_id: '2' }, { 'x-getcourse-secret': 'gc-Secret-123' }),
-				processCall({ secret: 'wrong', answer_id: '3' }),
-				processCall({ answer_id: '4' }),
+				processCall({ secret: 'wrong', answer_id: '3', answer_text: 'body-marker' }),
+				processCall({ answer_id: '4', answer_text: 'body-marker' }),
 			],
 			params,
+			secret,
+			version,
 		);
 		expect(out.map((o) => [o.json.status, o.json.httpStatus])).toEqual([
 			['stored', 200],
@@ -103,16 +113,27 @@ describe('GetCourse Store Event', () => {
 		]);
 		const dump = JSON.stringify((await q('SELECT * FROM error_logs')).rows) + JSON.stringify((await q('SELECT raw_payload FROM webhook_events')).rows);
 		expect(dump).not.toContain('gc-Secret-123');
-		expect((await q('SELECT count(*)::int AS n FROM error_logs')).rows[0].n).toBe(2);
+		expect(dump).not.toContain('body-marker');
+		const logs = (await q(`SELECT message, context FROM error_logs ORDER BY id`)).rows;
+		expect(logs.map((l) => l.message)).toEqual(['shared secret does not match', 'shared secret is missing']);
+		expect(logs[0].context).toMatchObject({ status: 'unauthorized', raw_payload: { size: expect.any(Number) } });
+	});
+
+	it('without a secret credential (version 2) every call is accepted', async () => {
+		const [out] = await run([processCall({ answer_id: '5' })]);
+		expect(out[0].json.status).toBe('stored');
 	});
 
 	it('stores 2,000 items of one execution in one round trip', async () => {
 		const items = Array.from({ length: 2000 }, (_, i) => processCall({ answer_id: String(10_000 + i) }));
 		const spy = jest.spyOn(Client.prototype, 'query');
 		const [out] = await run(items);
-		const queries = spy.mock.calls.length;
+		const statements = spy.mock.calls.map((c) => String(c[0]));
 		spy.mockRestore();
-		expect(queries).toBe(1);
+		// the whole batch in one statement; besides it only the run's application_logs row
+		expect(statements.filter((sql) => /webhook_events/.test(sql))).toHaveLength(1);
+		expect(statements).toHaveLength(2);
+		expect(statements.filter((sql) => !/webhook_events/.test(sql))[0]).toMatch(/INSERT INTO application_logs/);
 		expect(out).toHaveLength(2000);
 		expect(out.every((o) => o.json.status === 'stored')).toBe(true);
 		expect(out[1999].pairedItem).toEqual({ item: 1999 });
@@ -127,5 +148,72 @@ describe('GetCourse Store Event', () => {
 		const [out] = await runNode(node, { items: [processCall(), processCall()], continueOnFail: true, credentials: { getCourseBotPostgres: bad as never } });
 		expect(out).toHaveLength(2);
 		expect(out[1]).toMatchObject({ json: { error: expect.stringMatching(/connection refused/) }, pairedItem: { item: 1 } });
+	});
+});
+
+describe('what one submission is (SPEC §8)', () => {
+	const events = async () =>
+		(await q(`SELECT answer_status AS status, answer_text AS text, is_resubmission AS re, skip_reason AS skip, processed, delivery_count AS n FROM webhook_events ORDER BY id`)).rows;
+
+	it('new → declined → new with new text: the resubmission is a new event that notifies, marked as such', async () => {
+		const [a] = await run([processCall({ answer_text: 'Первый вариант', event_date: '2025-12-20 14:00:00' })]);
+		const [b] = await run([processCall({ answer_status: 'declined', answer_text: 'Первый вариант', event_date: '2025-12-20 15:00:00' })]);
+		const [c] = await run([processCall({ answer_text: 'Исправленный вариант', event_date: '2025-12-20 16:00:00' })]);
+		expect([a[0].json, b[0].json, c[0].json].map((o) => [o.status, o.notify, o.resubmission, o.skipReason])).toEqual([
+			['stored', true, false, null],
+			['stored', false, false, 'status'],
+			['stored', true, true, null],
+		]);
+		// a redelivery of the resubmission stays one row
+		const [d] = await run([processCall({ answer_text: 'Исправленный вариант', event_date: '2025-12-20 16:00:00' })]);
+		expect(d[0].json).toMatchObject({ status: 'duplicate', notify: false });
+		expect(await events()).toEqual([
+			{ status: 'new', text: 'Первый вариант', re: false, skip: null, processed: false, n: 1 },
+			{ status: 'declined', text: 'Первый вариант', re: false, skip: 'status', processed: true, n: 1 },
+			{ status: 'new', text: 'Исправленный вариант', re: true, skip: null, processed: false, n: 2 },
+		]);
+	});
+
+	it('a "new" arriving after "accepted" of the same answer (late delivery) is stored and never notifies', async () => {
+		await run([processCall({ answer_status: 'accepted', event_date: '2025-12-20 15:00:00' })]);
+		const [late] = await run([processCall({ event_date: '2025-12-20 14:00:00' })]);
+		expect(late[0].json).toMatchObject({ status: 'stored', notify: false, skipReason: 'stale', resubmission: false });
+		expect((await events())[1]).toMatchObject({ status: 'new', skip: 'stale', processed: true });
+	});
+
+	it('each comment is its own event; whether comments notify is an option', async () => {
+		const comment = (id: number, text: string) =>
+			({
+				json: {
+					headers: {},
+					query: {},
+					body: { eventType: 'getcourse/answerCommentCreated', ts64: 1770109600 + id, comment: { id, answer_id: '700000123', comment_text: text, lesson_data: { user_id: 45678901 } } },
+				},
+			}) as never;
+		const [on] = await run([comment(1, 'Первый вопрос'), comment(2, 'Второй вопрос'), comment(1, 'Первый вопрос')]);
+		expect(on.map((o) => [o.json.status, o.json.kind, o.json.notify])).toEqual([
+			['stored', 'comment', true],
+			['stored', 'comment', true],
+			['duplicate', 'comment', false],
+		]);
+		const [off] = await run([comment(3, 'Третий')], { notifyComments: false });
+		expect(off[0].json).toMatchObject({ status: 'stored', notify: false, skipReason: 'comments_off' });
+		const rows = (await q(`SELECT idempotency_key, event_kind, comment_id FROM webhook_events ORDER BY id`)).rows;
+		expect(rows).toEqual([
+			{ idempotency_key: 'comment:1', event_kind: 'comment', comment_id: '1' },
+			{ idempotency_key: 'comment:2', event_kind: 'comment', comment_id: '2' },
+			{ idempotency_key: 'comment:3', event_kind: 'comment', comment_id: '3' },
+		]);
+	});
+
+	it('wrongly typed fields (an object as answer id, a numeric status) answer 422 and store nothing', async () => {
+		const [out] = await run([techApiCall({ id: { evil: true } }), techApiCall({ status: 1 }), techApiCall({ lesson_id: false })]);
+		expect(out.map((o) => [o.json.status, o.json.httpStatus])).toEqual([
+			['invalid', 422],
+			['invalid', 422],
+			['invalid', 422],
+		]);
+		expect(out[0].json.reason).toMatch(/answer\.id must be a string or a number, got an object/);
+		expect((await q('SELECT count(*)::int AS n FROM webhook_events')).rows[0].n).toBe(0);
 	});
 });

@@ -12,6 +12,8 @@ export interface RunOptions {
 	parameters?: Record<string, unknown>;
 	credentials: Record<string, ICredentialDataDecryptedObject>;
 	continueOnFail?: boolean;
+	/** Node version; default: the description's defaultVersion, else its highest version. */
+	version?: number;
 }
 
 /**
@@ -21,16 +23,19 @@ export interface RunOptions {
  */
 export async function runNode(nodeType: INodeType, o: RunOptions): Promise<INodeExecutionData[][]> {
 	const d = nodeType.description;
-	const resolved =
-		NodeHelpers.getNodeParameters(d.properties, (o.parameters ?? {}) as never, true, false, null, d) ?? {};
+	const typeVersion = o.version ?? d.defaultVersion ?? Math.max(...([] as number[]).concat(d.version));
 	const node: INode = {
 		id: 'test-node',
 		name: d.defaults.name ?? d.displayName,
 		type: `n8n-nodes-getcourse-bot.${d.name}`,
-		typeVersion: 1,
+		typeVersion,
 		position: [0, 0],
-		parameters: resolved,
+		parameters: {},
+		// Credentials the test hands over count as set on the node, as n8n's editor would have it.
+		credentials: Object.fromEntries(Object.keys(o.credentials).map((type) => [type, { id: type, name: type }])),
 	};
+	const resolved = NodeHelpers.getNodeParameters(d.properties, (o.parameters ?? {}) as never, true, false, node, d) ?? {};
+	node.parameters = resolved;
 	const items = o.items ?? [{ json: {} }];
 	const ctx = {
 		getInputData: () => items,

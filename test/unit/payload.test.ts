@@ -88,8 +88,10 @@ describe('normalisation', () => {
 			lessonId: '2223334',
 			lessonName: '2.3 Практика',
 			status: 'new',
-			idempotencyKey: 'answer:700000123:new',
+			kind: 'answer',
+			commentId: null,
 		});
+		expect(r.event.idempotencyKey).toMatch(/^answer:700000123:new:[0-9a-f]{16}$/);
 		expect(r.event.eventDate.toISOString()).toBe('2026-02-03T09:05:11.000Z');
 	});
 
@@ -97,20 +99,63 @@ describe('normalisation', () => {
 		const r = normaliseEvent(processCall, { timeZone: TZ, dropKeys: ['secret'] });
 		expect(r.ok).toBe(true);
 		if (!r.ok) return;
-		expect(r.event).toMatchObject({ source: 'process', userEmail: 'ivan@example.ru', idempotencyKey: 'answer:700000123:new' });
+		expect(r.event).toMatchObject({ source: 'process', userEmail: 'ivan@example.ru', kind: 'answer' });
+		expect(r.event.idempotencyKey).toMatch(/^answer:700000123:new:[0-9a-f]{16}$/);
 		expect(r.event.rawPayload.secret).toBeUndefined();
 		expect(r.event.eventDate.toISOString()).toBe('2025-12-20T11:03:11.000Z');
 	});
 
-	it('the same answer with a new status is a new event; the key does not depend on the source', () => {
-		const a = normaliseEvent(processCall, { timeZone: TZ });
-		const b = normaliseEvent({ ...processCall, answer_status: 'accepted' }, { timeZone: TZ });
-		const t = normaliseEvent(extractRequest({ query: {}, body: techApi }).params, { timeZone: TZ });
-		expect(a.ok && b.ok && t.ok).toBe(true);
-		if (a.ok && b.ok && t.ok) {
-			expect(a.event.idempotencyKey).not.toBe(b.event.idempotencyKey);
-			expect(a.event.idempotencyKey).toBe(t.event.idempotencyKey);
-		}
+	it('a redelivery has the same key; a new status, new text or a new date is a new event', () => {
+		const key = (p: Record<string, unknown>) => {
+			const r = normaliseEvent(p, { timeZone: TZ });
+			if (!r.ok) throw new Error(r.reason);
+			return r.event.idempotencyKey;
+		};
+		const first = key(processCall);
+		expect(key({ ...processCall })).toBe(first); // the same call again
+		expect(key({ ...processCall, secret: 'other' })).toBe(first); // parameters that are not the answer's do not count
+		expect(key({ ...processCall, answer_status: 'accepted' })).not.toBe(first);
+		expect(key({ ...processCall, answer_text: 'Исправил' })).not.toBe(first); // resubmitted with new text
+		expect(key({ ...processCall, event_date: '2025-12-21 09:00:00' })).not.toBe(first); // handed in again later
+		const tech = extractRequest({ query: {}, body: techApi }).params;
+		expect(key(tech)).toBe(key(JSON.parse(JSON.stringify(tech))));
+		expect(key({ ...tech, ts64: 1770200000 })).not.toBe(key(tech));
+	});
+
+	it('a comment is its own event, keyed by its comment id (Tech API and process)', () => {
+		const comment = (id: unknown, text: string) =>
+			normaliseEvent(
+				{ eventType: 'getcourse/answerCommentCreated', ts64: 1770109600, comment: { id, answer_id: "'700000123'", comment_text: text, lesson_data: { user_id: 45678901, lesson_id: 2223334 } } },
+				{ timeZone: TZ },
+			);
+		const a = comment(5001, 'Вопрос по заданию');
+		const b = comment(5002, 'Вопрос по заданию');
+		expect(a.ok && b.ok).toBe(true);
+		if (!a.ok || !b.ok) return;
+		expect(a.event).toMatchObject({ kind: 'comment', commentId: '5001', answerId: '700000123', status: 'comment', text: 'Вопрос по заданию', userId: '45678901' });
+		expect(a.event.idempotencyKey).toBe('comment:5001');
+		expect(b.event.idempotencyKey).toBe('comment:5002');
+		const p = normaliseEvent({ ...processCall, comment_id: '6001', comment_text: 'Спасибо' }, { timeZone: TZ });
+		expect(p.ok && p.event).toMatchObject({ kind: 'comment', idempotencyKey: 'comment:6001', text: 'Спасибо' });
+	});
+
+	it.each([
+		[{ id: { x: 1 } }, /answer\.id must be a string or a number, got an object/],
+		[{ id: ['1'] }, /answer\.id must be a string or a number, got an array/],
+		[{ user_id: { id: 1 } }, /answer\.user_id must be a string or a number, got an object/],
+		[{ lesson_id: true }, /answer\.lesson_id must be a string or a number, got a boolean/],
+		[{ status: 7 }, /answer\.status must be a string, got a number/],
+		[{ text: { html: 'x' } }, /answer\.text must be a string, got an object/],
+	])('refuses a wrongly typed Tech API field %j', (over, reason) => {
+		const r = normaliseEvent({ ...techApi.json, answer: { ...techApi.json.answer, ...over } }, { timeZone: TZ });
+		expect(r.ok).toBe(false);
+		if (!r.ok) expect(r.reason).toMatch(reason);
+	});
+
+	it('refuses a wrongly typed process field (JSON body)', () => {
+		const r = normaliseEvent({ ...processCall, answer_status: 1, user_id: [1] }, { timeZone: TZ });
+		expect(r.ok).toBe(false);
+		if (!r.ok) expect(r.reason).toMatch(/parameter "user_id" must be a string or a number, got an array; parameter "answer_status" must be a string, got a number/);
 	});
 
 	it('uses custom parameter names', () => {

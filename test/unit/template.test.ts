@@ -1,7 +1,9 @@
 import { DEFAULT_TEMPLATE, escapeHtml, renderMessage, TELEGRAM_MAX_LENGTH } from '../../lib/notify/template';
-import { messageHash, prepareNotification } from '../../lib/notify/createNotifications';
+import { messageHash, prepareNotification, prepareStaffAlert } from '../../lib/notify/createNotifications';
+import { DEFAULT_STAFF_TEMPLATE } from '../../lib/notify/template';
 
 const values = {
+	event_title: 'Новое домашнее задание',
 	student_name: 'Иван <Петров>',
 	student_email: 'ivan@example.ru',
 	training_name: 'Поток & весна',
@@ -56,9 +58,55 @@ describe('preparing a notification', () => {
 		const p = prepareNotification(item, { template: DEFAULT_TEMPLATE, type: 'homework_submitted', timeZone: 'Europe/Moscow' });
 		expect(p.ok).toBe(true);
 		if (!p.ok) return;
-		expect(p.row).toMatchObject({ eventId: '7', mentorId: '3', chatId: '777', messageHash: messageHash('777', 'homework_submitted', 'answer:1:new') });
+		expect(p.row).toMatchObject({ eventId: '7', mentorId: '3', chatId: '777', messageHash: messageHash('homework_submitted', 'answer:1:new') });
 		expect(p.row.message).toContain('20.12.2025, 14:03');
+		expect(p.row.message).toContain('<b>Новое домашнее задание</b>');
 		expect(p.row.messageHash).toMatch(/^[0-9a-f]{64}$/);
+	});
+
+	it('one notification per event and type: a new mentor or chat gives the same hash', () => {
+		const opts = { template: DEFAULT_TEMPLATE, type: 'homework_submitted', timeZone: 'UTC' };
+		const a = prepareNotification(item, opts);
+		const b = prepareNotification({ ...item, mentor: { id: '4', name: 'N', telegramId: '888' } }, opts);
+		const c = prepareNotification(item, { ...opts, type: 'other' });
+		expect(a.ok && b.ok && c.ok).toBe(true);
+		if (a.ok && b.ok && c.ok) {
+			expect(b.row.messageHash).toBe(a.row.messageHash);
+			expect(c.row.messageHash).not.toBe(a.row.messageHash);
+		}
+	});
+
+	it('marks a resubmission and a comment in the title', () => {
+		const opts = { template: DEFAULT_TEMPLATE, type: 'homework_submitted', timeZone: 'UTC' };
+		const re = prepareNotification({ ...item, resubmission: true }, opts);
+		expect(re.ok && re.row.message).toContain('<b>Повторная сдача домашнего задания</b>');
+		const comment = prepareNotification({ ...item, kind: 'comment', answer: { ...item.answer, text: null }, comment: { id: '9', text: 'Вопрос' } }, opts);
+		expect(comment.ok && comment.row.message).toContain('<b>Новый комментарий к домашнему заданию</b>');
+		expect(comment.ok && comment.row.message).toContain('Вопрос');
+	});
+
+	it('builds a staff alert naming the problem and the fix, one per event', () => {
+		const unresolved = {
+			eventId: '9',
+			idempotencyKey: 'answer:2:new:abc',
+			eventDate: '2025-12-20T11:03:11.000Z',
+			answerId: '2',
+			userId: '5',
+			userEmail: 'x@y.ru',
+			problem: 'no mentor mapped to student x@y.ru',
+			fix: 'assign a mentor: GetCourse Reference Data → Assign Mentor',
+			attempts: 1,
+			maxAttempts: 10,
+			givenUp: false,
+		};
+		const p = prepareStaffAlert(unresolved, { template: DEFAULT_STAFF_TEMPLATE, type: 'staff_alert', timeZone: 'UTC', chatId: '-100500' });
+		expect(p.ok).toBe(true);
+		if (!p.ok) return;
+		expect(p.row).toMatchObject({ chatId: '-100500', mentorId: null, type: 'staff_alert', messageHash: messageHash('staff_alert', 'answer:2:new:abc') });
+		expect(p.row.message).toContain('Проблема: no mentor mapped to student x@y.ru');
+		expect(p.row.message).toContain('Что сделать: assign a mentor');
+		const again = prepareStaffAlert({ ...unresolved, attempts: 2 }, { template: DEFAULT_STAFF_TEMPLATE, type: 'staff_alert', timeZone: 'UTC', chatId: '-100500' });
+		expect(again.ok && again.row.messageHash).toBe(p.row.messageHash);
 	});
 
 	it('says what is missing from a foreign item', () => {

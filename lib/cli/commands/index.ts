@@ -4,7 +4,8 @@ import { cleanup } from './cleanup';
 import { exportCommand } from './export';
 import { importCommand } from './import';
 import { init } from './init';
+import { retry } from './retry';
 import { stats } from './stats';
 
 /** Every command of `getcourse-bot`, in the order the usage text lists them. */
-export const COMMANDS: Record<string, Command> = { init, stats, cleanup, import: importCommand, export: exportCommand, check };
+export const COMMANDS: Record<string, Command> = { init, stats, cleanup, retry, import: importCommand, export: exportCommand, check };

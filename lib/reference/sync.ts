@@ -1,4 +1,3 @@
-import { writeLog } from '../db/logs';
 import { withTransaction, type Db } from '../db/pool';
 import type { Queryable } from '../db/types';
 import { planSync, type Action, type Change } from './plan';
@@ -17,6 +16,11 @@ export interface SyncOptions extends SourceOptions {
 	/** Any rejected row: nothing is written (the result says aborted). */
 	allOrNothing?: boolean;
 }
+
+/** application_logs source of the node's runs (one row per run, lib/db/runLog.ts). */
+export const LOG_SOURCE = 'getcourse-reference-data';
+/** ... and of `getcourse-bot import`. */
+export const IMPORT_LOG_SOURCE = 'getcourse-bot-import';
 
 export type Summary = Record<Action, number> & { rejected: number };
 
@@ -70,17 +74,7 @@ export async function syncVersions(c: Queryable, records: Array<Record<string, u
 		summary: summarise(plan.changes, plan.rejected),
 	};
 	if (aborted) result.warnings.push(`${plan.rejected.length} row(s) rejected and All or Nothing is on: nothing was written`);
-	if (!opts.dryRun && !aborted) {
-		await applyPlan(c, t, plan);
-		const s = result.summary;
-		if (s.created + s.versioned + s.closed > 0) {
-			await writeLog(c, 'application_logs', {
-				source: 'reference-sync',
-				message: `${t.name}: ${s.created} created, ${s.versioned} versioned, ${s.closed} closed, ${s.unchanged} unchanged, ${s.rejected} rejected`,
-				context: { table: t.name, effectiveAt: defaultAt.toISOString(), summary: s },
-			});
-		}
-	}
+	if (!opts.dryRun && !aborted) await applyPlan(c, t, plan);
 	return result;
 }
 

@@ -12,11 +12,13 @@ import { assignMentorIn } from '../../lib/reference/assignMentor';
 import { closeReferenceIn } from '../../lib/reference/close';
 import { changeRecord, summaryRecord } from '../../lib/reference/output';
 import { DEFAULT_IGNORED_COLUMNS } from '../../lib/reference/source';
-import { syncReferenceData } from '../../lib/reference/sync';
+import { LOG_SOURCE, syncReferenceData } from '../../lib/reference/sync';
 import { REFERENCE_TABLES, TABLES } from '../../lib/reference/tables';
 import { readEffectiveTime } from '../../lib/reference/time';
 import { credentialTestMethods, dbFor } from '../shared/database';
 import { batchFailure, itemFailure } from '../shared/errors';
+import { logRun } from '../shared/runLog';
+import type { Db } from '../../lib/db/pool';
 import { readTimeZone, timeZoneProperty } from '../shared/timeZone';
 
 const TABLE_NAMES: Record<string, string> = {
@@ -280,6 +282,8 @@ export class GetCourseReferenceData implements INodeType {
 
 async function syncVersionsOperation(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
 	const items = this.getInputData();
+	const started = Date.now();
+	let db: Db | undefined;
 	let result;
 	try {
 		const timeZone = readTimeZone(this);
@@ -287,7 +291,7 @@ async function syncVersionsOperation(this: IExecuteFunctions): Promise<INodeExec
 		const effectiveTime = this.getNodeParameter('effectiveTime', 0, 'now') as string;
 		const options = this.getNodeParameter('options', 0, {}) as { ignoreColumns?: string };
 		const continueOnFail = this.continueOnFail();
-		const db = await dbFor(this);
+		db = await dbFor(this);
 		result = await syncReferenceData(
 			db,
 			items.map((i) => i.json as Record<string, unknown>),
@@ -308,8 +312,16 @@ async function syncVersionsOperation(this: IExecuteFunctions): Promise<INodeExec
 			},
 		);
 	} catch (err) {
+		await logRun(db, started, { source: LOG_SOURCE, outcome: 'error', counts: {}, error: (err as Error).message });
 		return batchFailure(this, err, items.length)[0];
 	}
+	const { created, versioned, closed, unchanged, rejected } = result.summary;
+	await logRun(db, started, {
+		source: LOG_SOURCE,
+		outcome: rejected ? (result.aborted || !this.continueOnFail() ? 'error' : 'partial') : 'success',
+		counts: result.dryRun || result.aborted ? { planned: created + versioned + closed, unchanged, rejected } : { created, versioned, closed, unchanged, rejected },
+		...(rejected ? { error: `${result.table}: ${rejected} invalid row(s)${result.aborted ? ', nothing written' : ''}` } : {}),
+	});
 	if (result.rejected.length && !this.continueOnFail()) {
 		const first = result.rejected[0];
 		const all = result.rejected.map((r) => `item ${r.index}: ${r.reason}`).join('\n');
@@ -340,7 +352,8 @@ async function syncVersionsOperation(this: IExecuteFunctions): Promise<INodeExec
 
 async function perItemOperation(this: IExecuteFunctions, operation: string): Promise<INodeExecutionData[]> {
 	const items = this.getInputData();
-	let db;
+	const started = Date.now();
+	let db: Db;
 	let timeZone: string;
 	try {
 		timeZone = readTimeZone(this);
@@ -349,6 +362,11 @@ async function perItemOperation(this: IExecuteFunctions, operation: string): Pro
 		return batchFailure(this, err, items.length)[0];
 	}
 	const out: INodeExecutionData[] = [];
+	const counts: Record<string, number> = { created: 0, versioned: 0, closed: 0, unchanged: 0, failed: 0 };
+	const done = (json: { action: string }, i: number) => {
+		counts[json.action]++;
+		out.push({ json: json as unknown as IDataObject, pairedItem: { item: i } });
+	};
 	for (let i = 0; i < items.length; i++) {
 		try {
 			const dryRun = this.getNodeParameter('dryRun', i, false) as boolean;
@@ -360,7 +378,7 @@ async function perItemOperation(this: IExecuteFunctions, operation: string): Pro
 					from: readEffectiveTime(this.getNodeParameter('from', i, ''), timeZone, 'From'),
 					dryRun,
 				});
-				out.push({ json: changeRecord('mapping', change, dryRun) as unknown as IDataObject, pairedItem: { item: i } });
+				done(changeRecord('mapping', change, dryRun), i);
 			} else if (operation === 'close') {
 				const table = this.getNodeParameter('table', i) as string;
 				const change = await closeReferenceIn(db, {
@@ -370,13 +388,17 @@ async function perItemOperation(this: IExecuteFunctions, operation: string): Pro
 					at: readEffectiveTime(this.getNodeParameter('at', i, ''), timeZone, 'At'),
 					dryRun,
 				});
-				out.push({ json: changeRecord(table, change, dryRun) as unknown as IDataObject, pairedItem: { item: i } });
+				done(changeRecord(table, change, dryRun), i);
 			} else {
 				throw new NodeOperationError(this.getNode(), `Unknown operation "${operation}"`, { itemIndex: i });
 			}
 		} catch (err) {
-			out.push(itemFailure(this, `Item ${i}: ${(err as Error).message}`, i));
+			counts.failed++;
+			const message = `Item ${i}: ${(err as Error).message}`;
+			if (!this.continueOnFail()) await logRun(db, started, { source: LOG_SOURCE, outcome: 'error', counts, error: message });
+			out.push(itemFailure(this, message, i));
 		}
 	}
+	await logRun(db, started, { source: LOG_SOURCE, outcome: counts.failed ? 'partial' : 'success', counts });
 	return out;
 }

@@ -81,6 +81,9 @@ describe('getcourse-bot import / export', () => {
 			const again = await cli(['import', table, join(dir, `${table}.csv`)]);
 			expect(again.stdout).toMatch(new RegExp(`^${table}: 0 created, 0 versioned, 0 closed, 2 unchanged, 0 rejected`));
 		}
+		const runs = (await t.db.pool.query(`SELECT message FROM application_logs WHERE source = 'getcourse-bot-import' ORDER BY id`)).rows;
+		expect(runs).toHaveLength(10);
+		expect(runs[0].message).toMatch(/^run success in \d+ ms: created 2, versioned 0, closed 0, unchanged 0, rejected 0$/);
 		const m = await t.db.pool.query(`SELECT email, last_name, telegram_id FROM mentors ORDER BY id`);
 		expect(m.rows).toEqual([
 			{ email: 'maria@school.test', last_name: 'Наставникова; старшая', telegram_id: '100001' },

@@ -146,7 +146,8 @@ describe('Sync Versions', () => {
 		expect(out[0].json).toMatchObject({ dryRun: true, new: { id: null, training_id: '889900' } });
 		expect(summary(out)).toMatchObject({ dryRun: true, created: 1 });
 		expect(await rowsOf(t, 'trainings')).toEqual(before);
-		expect((await t.db.pool.query(`SELECT count(*)::int AS n FROM application_logs`)).rows[0].n).toBe(0);
+		const [log] = (await t.db.pool.query(`SELECT source, message, context FROM application_logs ORDER BY id DESC LIMIT 1`)).rows;
+		expect(log).toMatchObject({ source: 'getcourse-reference-data', context: { outcome: 'success', counts: { planned: 1, unchanged: 0, rejected: 0 } } });
 	});
 
 	it('a bad row fails with its index and reason; without continue-on-fail nothing is written', async () => {
@@ -241,11 +242,14 @@ describe('Sync Versions', () => {
 		expect((await validNow(t, 'mapping'))[0]).toMatchObject({ student_email: 'ivan.new@example.ru', mentor_email: 'm@school.test', training_id: null });
 	});
 
-	it('writes one application_logs line per sync that changed something', async () => {
-		const logs = (await t.db.pool.query(`SELECT source, message FROM application_logs ORDER BY id`)).rows;
-		expect(logs.length).toBeGreaterThan(0);
-		expect(logs.every((l) => l.source === 'reference-sync')).toBe(true);
-		expect(logs[0].message).toMatch(/^trainings: 2 created, 0 versioned, 0 closed, 0 unchanged, 2 rejected$/);
+	it('writes one application_logs row per node run, saying what it did', async () => {
+		const runs = (await t.db.pool.query(`SELECT source, level, message, context FROM application_logs ORDER BY id`)).rows;
+		expect(runs.every((l) => l.source === 'getcourse-reference-data')).toBe(true);
+		// the second sync of trainings: 2 valid rows applied, 2 rejected, continue-on-fail
+		expect(runs.map((l) => l.message)).toContainEqual(
+			expect.stringMatching(/^run partial in \d+ ms: created 2, versioned 0, closed 0, unchanged 0, rejected 2 — trainings: 2 invalid row\(s\)$/),
+		);
+		expect(runs.map((l) => l.message)).toContainEqual(expect.stringMatching(/^run error in \d+ ms: planned 1, unchanged 0, rejected 1 — trainings: 1 invalid row\(s\), nothing written$/));
 	});
 
 	it("a refusal of the database's guard comes back as a clear error", async () => {

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { isValidTimeZone } from '../../payload/dates';
 import { parseCsv } from '../../reference/csv';
 import { changeRecord, summaryRecord } from '../../reference/output';
-import { syncReferenceData } from '../../reference/sync';
+import { recordRun } from '../../db/runLog';
+import { IMPORT_LOG_SOURCE, syncReferenceData } from '../../reference/sync';
 import { tableDef } from '../../reference/tables';
 import { readEffectiveTime } from '../../reference/time';
 import { stringFlag, type Command } from '../context';
@@ -25,6 +26,7 @@ export const importCommand: Command = {
 		const timeZone = stringFlag(args, '--time-zone') ?? 'Europe/Moscow';
 		if (!isValidTimeZone(timeZone)) throw new Error(`unknown time zone "${timeZone}": use an IANA name like Europe/Moscow`);
 		const csv = parseCsv(readFileSync(file, 'utf8'));
+		const started = Date.now();
 		const result = await syncReferenceData(db, csv.records, {
 			table: t.name,
 			timeZone,
@@ -34,6 +36,16 @@ export const importCommand: Command = {
 			dryRun: args.includes('--dry-run'),
 			allOrNothing: args.includes('--all-or-nothing'),
 		});
+		if (!result.dryRun) {
+			const { created, versioned, closed, unchanged, rejected } = result.summary;
+			await recordRun(db.pool, {
+				source: IMPORT_LOG_SOURCE,
+				outcome: rejected ? (result.aborted ? 'error' : 'partial') : 'success',
+				durationMs: Date.now() - started,
+				counts: result.aborted ? { planned: created + versioned + closed, unchanged, rejected } : { created, versioned, closed, unchanged, rejected },
+				...(rejected ? { error: `${result.table} from ${file}: ${rejected} invalid row(s)${result.aborted ? ', nothing written' : ''}` } : {}),
+			});
+		}
 		if (args.includes('--json')) {
 			console.log(
 				JSON.stringify(

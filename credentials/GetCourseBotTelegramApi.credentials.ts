@@ -5,7 +5,7 @@ export class GetCourseBotTelegramApi implements ICredentialType {
 
 	displayName = 'GetCourse Bot Telegram API';
 
-	icon: Icon = { light: 'file:../icons/getcourse.svg', dark: 'file:../icons/getcourse.dark.svg' };
+	icon: Icon = { light: 'file:../icons/telegram.svg', dark: 'file:../icons/telegram.dark.svg' };
 
 	documentationUrl = 'https://core.telegram.org/bots/api#authorizing-your-bot';
 

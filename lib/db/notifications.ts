@@ -79,8 +79,8 @@ export async function claimNotifications(q: Queryable, limit: number, leaseSecon
 		        locked_until = NOW() + make_interval(secs => $2::int)
 		  WHERE n.id IN (
 		        SELECT id FROM notifications
-		         WHERE (status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= NOW()))
-		            OR (status = 'sending' AND locked_until < NOW())
+		         WHERE ((status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= NOW()))
+		            OR (status = 'sending' AND locked_until < NOW()))
 		         ORDER BY id
 		         LIMIT $1::int
 		         FOR UPDATE SKIP LOCKED)
@@ -100,35 +100,49 @@ export async function markSent(q: Queryable, n: ClaimedNotification, telegramMes
 	return (r.rowCount ?? 0) > 0;
 }
 
-export async function markFailed(q: Queryable, n: ClaimedNotification, reason: string): Promise<void> {
+export async function markFailed(q: Queryable, n: ClaimedNotification, reason: string, uncertain = false): Promise<void> {
 	await q.query(
-		`UPDATE notifications SET status = 'failed', last_error = $2, locked_until = NULL
+		`UPDATE notifications SET status = 'failed', last_error = $2, locked_until = NULL,
+		        uncertain_sends = uncertain_sends + CASE WHEN $4::boolean THEN 1 ELSE 0 END,
+		        last_uncertain_at = CASE WHEN $4::boolean THEN NOW() ELSE last_uncertain_at END
 		  WHERE id = $1 AND claim_token = $3::uuid AND status = 'sending'`,
-		[n.id, reason, n.claim_token],
+		[n.id, reason, n.claim_token, uncertain],
 	);
 }
 
 /**
- * Back to pending, to be tried again no earlier than the given delay. A rate limit (429) is
- * Telegram asking to wait, not a failed attempt: `refundAttempt` keeps it off Max Attempts.
+ * Back to pending, to be tried again no earlier than the given delay. A rate limit (429) or a
+ * run stopped by a bot-wide fault is not a failed attempt: `refundAttempt` keeps it off Max
+ * Attempts. `uncertain`: the request may have reached Telegram (the answer was lost).
  */
 export async function releaseForRetry(
 	q: Queryable,
 	n: ClaimedNotification,
 	reason: string,
 	delaySeconds: number,
-	refundAttempt = false,
+	{ refundAttempt = false, uncertain = false }: { refundAttempt?: boolean; uncertain?: boolean } = {},
 ): Promise<void> {
 	await q.query(
 		`UPDATE notifications SET status = 'pending', last_error = $2, locked_until = NULL,
 		        next_attempt_at = NOW() + make_interval(secs => $4::double precision),
-		        attempts = CASE WHEN $5::boolean THEN GREATEST(attempts - 1, 0) ELSE attempts END
+		        attempts = CASE WHEN $5::boolean THEN GREATEST(attempts - 1, 0) ELSE attempts END,
+		        uncertain_sends = uncertain_sends + CASE WHEN $6::boolean THEN 1 ELSE 0 END,
+		        last_uncertain_at = CASE WHEN $6::boolean THEN NOW() ELSE last_uncertain_at END
 		  WHERE id = $1 AND claim_token = $3::uuid AND status = 'sending'`,
-		[n.id, reason, n.claim_token, delaySeconds, refundAttempt],
+		[n.id, reason, n.claim_token, delaySeconds, refundAttempt, uncertain],
 	);
 }
 
-/** Gives back claims that were never tried (the run hit its time limit): not an attempt. */
+/** A send that will be retried within this run may have reached Telegram: count it now. */
+export async function recordUncertain(q: Queryable, n: ClaimedNotification): Promise<void> {
+	await q.query(
+		`UPDATE notifications SET uncertain_sends = uncertain_sends + 1, last_uncertain_at = NOW()
+		  WHERE id = $1 AND claim_token = $2::uuid AND status = 'sending'`,
+		[n.id, n.claim_token],
+	);
+}
+
+/** Gives back claims that were never tried (time limit, or the run stopped): not an attempt. */
 export async function releaseUntried(q: Queryable, items: ClaimedNotification[]): Promise<void> {
 	if (!items.length) return;
 	await q.query(

@@ -2,6 +2,7 @@ import {
 	claimNotifications,
 	markFailed,
 	markSent,
+	recordUncertain,
 	releaseForRetry,
 	releaseUntried,
 	type ClaimedNotification,
@@ -10,39 +11,9 @@ import type { Queryable } from '../db/types';
 import { sendMessage, type TelegramConfig } from './client';
 import { ensurePaceRow, reserveSendSlot } from '../db/sendPace';
 import { botKey, pacerFor, type Pacer } from './pacer';
+import { checkRequestTimeout, leaseSecondsFor, resolveSendOptions, type SendOptions } from './sendOptions';
 
-export interface SendOptions {
-	/** Notifications claimed per round trip. */
-	batchSize: number;
-	/** Most notifications one run handles. */
-	maxMessages: number;
-	/** A run stops taking new work after this long; untried claims go back. */
-	maxRunSeconds: number;
-	messagesPerSecond: number;
-	perChatIntervalMs: number;
-	/** Sends in flight at once (Telegram answers take ~100 ms from far away). */
-	concurrency: number;
-	/** Attempts over all runs before a notification is marked failed. */
-	maxAttempts: number;
-	/** Retries of a 5xx/network error inside one run, with doubling backoff. */
-	retriesPerRun: number;
-	retryBaseMs: number;
-	/** A 429 asking to wait longer than this goes back to pending instead of waiting here. */
-	maxRetryAfterSeconds: number;
-}
-
-export const DEFAULT_SEND_OPTIONS: SendOptions = {
-	batchSize: 100,
-	maxMessages: 1000,
-	maxRunSeconds: 25,
-	messagesPerSecond: 29,
-	perChatIntervalMs: 1000,
-	concurrency: 8,
-	maxAttempts: 5,
-	retriesPerRun: 3,
-	retryBaseMs: 500,
-	maxRetryAfterSeconds: 30,
-};
+export { DEFAULT_SEND_OPTIONS, type SendOptions } from './sendOptions';
 
 export type SendStatus = 'sent' | 'failed' | 'retry_later' | 'lost_claim';
 
@@ -55,9 +26,32 @@ export interface SendOutcome {
 	error: string | null;
 }
 
+/** The bot itself is unusable (token revoked, wrong base URL): the run stopped, the queue is kept. */
+export class TelegramStopError extends Error {
+	constructor(
+		message: string,
+		readonly outcomes: SendOutcome[],
+	) {
+		super(message);
+		this.name = 'TelegramStopError';
+	}
+}
+
 interface Job {
 	n: ClaimedNotification;
 	tries: number;
+}
+
+interface Run {
+	q: Queryable;
+	tg: TelegramConfig;
+	o: SendOptions;
+	pacer: Pacer;
+	key: string;
+	deadline: number;
+	/** Set by a fatal answer: nothing more is sent or claimed. */
+	stop: string | null;
+	finish: (n: ClaimedNotification, status: SendStatus, extra: Partial<SendOutcome>) => void;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
@@ -108,117 +102,138 @@ function interleave(items: ClaimedNotification[]): ClaimedNotification[] {
 
 /**
  * Claims pending notifications and sends them, paced to Telegram's limits. Each result is
- * written as soon as Telegram answers, guarded by the claim token, so a notification is
- * never recorded (or sent by a later run) twice.
+ * written as soon as Telegram answers, guarded by the claim token, and the claim's lease
+ * outlives the run's deadline plus the request timeout: a notification is sent once. The one
+ * exception is an answer lost in the network (timeout, reset): the message may have arrived,
+ * and sending it again may deliver it twice; such sends are counted on the notification.
+ * With nothing pending, the run returns at once.
  */
 export async function sendPending(q: Queryable, tg: TelegramConfig, options: Partial<SendOptions> = {}): Promise<SendOutcome[]> {
-	const o = { ...DEFAULT_SEND_OPTIONS, ...options };
-	const started = Date.now();
-	const deadline = started + o.maxRunSeconds * 1000;
+	const o = resolveSendOptions(options);
+	const requestTimeoutMs = checkRequestTimeout(tg.requestTimeoutMs);
+	const deadline = Date.now() + o.maxRunSeconds * 1000;
 	const key = botKey(tg.baseUrl, tg.token);
-	const pacer = pacerFor(key, o.messagesPerSecond, o.perChatIntervalMs);
-	await ensurePaceRow(q, key);
+	const leaseSeconds = leaseSecondsFor(o, requestTimeoutMs);
 	const outcomes: SendOutcome[] = [];
-	// The lease covers the time to send a whole batch, with margin.
-	const leaseSeconds = Math.ceil(o.maxRunSeconds + o.batchSize / o.messagesPerSecond + 60);
+	const run: Run = {
+		q,
+		tg: { ...tg, requestTimeoutMs },
+		o,
+		pacer: pacerFor(key, o.messagesPerSecond, o.perChatIntervalMs),
+		key,
+		deadline,
+		stop: null,
+		finish: (n, status, extra) =>
+			outcomes.push({ notificationId: n.id, chatId: n.chat_id, status, telegramMessageId: null, attempts: n.attempts, error: null, ...extra }),
+	};
 	let claimedTotal = 0;
-
-	const finish = (n: ClaimedNotification, status: SendStatus, extra: Partial<SendOutcome>) =>
-		outcomes.push({ notificationId: n.id, chatId: n.chat_id, status, telegramMessageId: null, attempts: n.attempts, error: null, ...extra });
-
-	while (claimedTotal < o.maxMessages && Date.now() < deadline) {
+	let paceReady = false;
+	while (!run.stop && claimedTotal < o.maxMessages && Date.now() < deadline) {
 		const claimed = await claimNotifications(q, Math.min(o.batchSize, o.maxMessages - claimedTotal), leaseSeconds);
 		if (!claimed.length) break;
+		if (!paceReady) {
+			await ensurePaceRow(q, key);
+			paceReady = true;
+		}
 		claimedTotal += claimed.length;
 		const queue: Job[] = [];
 		for (const n of interleave(claimed)) {
-			if (n.attempts > o.maxAttempts) {
+			if (!n.chat_id) {
+				const reason = 'no chat to send to (the mentor had no telegram_id when it was queued)';
+				await markFailed(q, n, reason);
+				run.finish(n, 'failed', { error: reason });
+			} else if (n.attempts > o.maxAttempts) {
 				const reason = `gave up after ${o.maxAttempts} attempts (a previous run stopped while sending)`;
 				await markFailed(q, n, reason);
-				finish(n, 'failed', { error: reason });
+				run.finish(n, 'failed', { error: reason });
 			} else queue.push({ n, tries: 0 });
 		}
-		await runQueue(q, tg, o, pacer, key, queue, deadline, finish);
+		await runQueue(run, queue);
 	}
+	if (run.stop) throw new TelegramStopError(run.stop, outcomes);
 	return outcomes;
 }
 
-async function runQueue(
-	q: Queryable,
-	tg: TelegramConfig,
-	o: SendOptions,
-	pacer: Pacer,
-	key: string,
-	queue: Job[],
-	deadline: number,
-	finish: (n: ClaimedNotification, status: SendStatus, extra: Partial<SendOutcome>) => void,
-): Promise<void> {
-	const inflight = new Set<Promise<void>>();
-
-	const handle = async (job: Job) => {
-		const { n } = job;
-		const r = await sendMessage(tg, n.chat_id, n.message);
-		if (r.ok) {
-			const recorded = await recordSent(q, n, r.messageId);
-			finish(n, recorded ? 'sent' : 'lost_claim', {
-				telegramMessageId: r.messageId,
-				error: recorded ? null : 'sent, but another run had taken the claim over (lease too short)',
-			});
-			return;
-		}
-		if (r.kind === 'permanent') {
-			await markFailed(q, n, r.description);
-			finish(n, 'failed', { error: r.description });
-			return;
-		}
-		job.tries++;
-		const now = Date.now();
-		if (r.kind === 'rate_limited') {
-			const until = now + r.retryAfterSeconds * 1000;
-			pacer.holdChat(n.chat_id, until);
-			if (r.retryAfterSeconds <= o.maxRetryAfterSeconds && until < deadline) {
-				queue.push(job);
-				return;
-			}
-			await releaseForRetry(q, n, r.description, r.retryAfterSeconds, true);
-			finish(n, 'retry_later', { error: r.description });
-			return;
-		}
-		// transient: 5xx or network
-		const backoff = o.retryBaseMs * 2 ** (job.tries - 1);
-		if (job.tries <= o.retriesPerRun && now + backoff < deadline) {
-			pacer.holdChat(n.chat_id, now + backoff);
+async function handle(run: Run, queue: Job[], job: Job): Promise<void> {
+	const { q, tg, o, pacer } = run;
+	const { n } = job;
+	const r = await sendMessage(tg, n.chat_id, n.message);
+	if (r.ok) {
+		const recorded = await recordSent(q, n, r.messageId);
+		run.finish(n, recorded ? 'sent' : 'lost_claim', {
+			telegramMessageId: r.messageId,
+			error: recorded ? null : 'sent, but another run had taken the claim over',
+		});
+		return;
+	}
+	if (r.kind === 'fatal') {
+		run.stop = run.stop ?? r.description;
+		await releaseForRetry(q, n, r.description, 0, { refundAttempt: true });
+		run.finish(n, 'retry_later', { error: r.description });
+		return;
+	}
+	if (r.kind === 'permanent') {
+		await markFailed(q, n, r.description);
+		run.finish(n, 'failed', { error: r.description });
+		return;
+	}
+	job.tries++;
+	const now = Date.now();
+	if (r.kind === 'rate_limited') {
+		const until = now + r.retryAfterSeconds * 1000;
+		pacer.holdChat(n.chat_id, until);
+		if (r.retryAfterSeconds <= o.maxRetryAfterSeconds && until < run.deadline) {
 			queue.push(job);
 			return;
 		}
-		if (n.attempts >= o.maxAttempts) {
-			const reason = `gave up after ${n.attempts} attempts: ${r.description}`;
-			await markFailed(q, n, reason);
-			finish(n, 'failed', { error: reason });
-			return;
-		}
-		await releaseForRetry(q, n, r.description, Math.min(3600, 30 * 2 ** (n.attempts - 1)));
-		finish(n, 'retry_later', { error: r.description });
-	};
+		await releaseForRetry(q, n, r.description, r.retryAfterSeconds, { refundAttempt: true });
+		run.finish(n, 'retry_later', { error: r.description });
+		return;
+	}
+	// transient: 5xx or no answer
+	const uncertain = r.maybeDelivered;
+	const backoff = o.retryBaseMs * 2 ** (job.tries - 1);
+	if (job.tries <= o.retriesPerRun && now + backoff < run.deadline) {
+		if (uncertain) await recordUncertain(q, n);
+		pacer.holdChat(n.chat_id, now + backoff);
+		queue.push(job);
+		return;
+	}
+	if (n.attempts >= o.maxAttempts) {
+		const reason = `gave up after ${n.attempts} attempts: ${r.description}`;
+		await markFailed(q, n, reason, uncertain);
+		run.finish(n, 'failed', { error: reason });
+		return;
+	}
+	await releaseForRetry(q, n, r.description, Math.min(3600, 30 * 2 ** (n.attempts - 1)), { uncertain });
+	run.finish(n, 'retry_later', { error: r.description });
+}
 
+/** Gives back what this batch did not send: never tried (not an attempt) or waiting for a retry. */
+async function releaseLeft(run: Run, left: Job[], why: string): Promise<void> {
+	await releaseUntried(run.q, left.filter((j) => j.tries === 0).map((j) => j.n));
+	for (const j of left.filter((x) => x.tries > 0)) {
+		await releaseForRetry(run.q, j.n, why, 1);
+		run.finish(j.n, 'retry_later', { error: why });
+	}
+}
+
+async function runQueue(run: Run, queue: Job[]): Promise<void> {
+	const { q, o, pacer, key } = run;
+	const inflight = new Set<Promise<void>>();
 	const launch = (job: Job) => {
-		const p: Promise<void> = handle(job)
+		const p: Promise<void> = handle(run, queue, job)
 			.catch(async (err) => {
 				// A database error while recording: the claim stays and comes back after the lease.
-				finish(job.n, 'retry_later', { error: String((err as Error).message ?? err) });
+				run.finish(job.n, 'retry_later', { error: String((err as Error).message ?? err) });
 			})
 			.finally(() => inflight.delete(p));
 		inflight.add(p);
 	};
 
 	while (queue.length || inflight.size) {
-		if (Date.now() >= deadline && queue.length) {
-			const left = queue.splice(0);
-			await releaseUntried(q, left.filter((j) => j.tries === 0).map((j) => j.n));
-			for (const j of left.filter((x) => x.tries > 0)) {
-				await releaseForRetry(q, j.n, 'run time limit reached while waiting to retry', 1);
-				finish(j.n, 'retry_later', { error: 'run time limit reached while waiting to retry' });
-			}
+		if (queue.length && (run.stop || Date.now() >= run.deadline)) {
+			await releaseLeft(run, queue.splice(0), run.stop ? 'the run stopped: ' + run.stop : 'run time limit reached while waiting to retry');
 			continue;
 		}
 		if (!queue.length || inflight.size >= o.concurrency) {
@@ -230,12 +245,18 @@ async function runQueue(
 		const idx = queue.findIndex((j) => pacer.chatReadyAt(j.n.chat_id) <= slot);
 		if (idx < 0) {
 			const soonest = Math.min(...queue.map((j) => pacer.chatReadyAt(j.n.chat_id)));
-			await Promise.race([sleep(Math.min(soonest, deadline) - now), ...inflight]);
+			await Promise.race([sleep(Math.min(soonest, run.deadline) - now), ...inflight]);
 			continue;
 		}
 		const [job] = queue.splice(idx, 1);
 		pacer.take(job.n.chat_id, slot);
 		await sleep(await sharedWait(q, key, slot - now, 1000 / o.messagesPerSecond));
+		// The shared pace may have pushed this send past the deadline (or a fatal answer came):
+		// it goes back instead, so nothing starts after the time the lease was sized for.
+		if (run.stop || Date.now() >= run.deadline) {
+			queue.unshift(job);
+			continue;
+		}
 		pacer.started(slot, Date.now());
 		launch(job);
 	}

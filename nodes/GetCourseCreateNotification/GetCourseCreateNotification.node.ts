@@ -85,7 +85,7 @@ export class GetCourseCreateNotification implements INodeType {
 				default: '',
 				placeholder: '-1001234567890',
 				hint: 'The Telegram chat (group or person) the bot tells about events nobody could be found for. Leave empty to skip alerts.',
-				description: 'Add the bot to the staff group; the group id is negative',
+				description: 'Add the bot to the staff group; the group ID is negative',
 				displayOptions: { show: { recipient: ['staff'] } },
 			},
 			{

@@ -88,7 +88,7 @@ export class GetCourseMaintenance implements INodeType {
 				type: 'string',
 				default: '',
 				placeholder: 'all unresolved events',
-				description: 'One webhook_events id to retry; empty retries every unresolved event',
+				description: 'One webhook_events ID to retry; empty retries every unresolved event',
 				displayOptions: { show: { operation: ['retryUnresolved'] } },
 			},
 			{

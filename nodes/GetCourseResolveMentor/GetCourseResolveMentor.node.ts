@@ -58,7 +58,7 @@ export class GetCourseResolveMentor implements INodeType {
 				displayName: 'Max Attempts',
 				name: 'maxAttempts',
 				type: 'number',
-				default: DEFAULT_RETRY_SCHEDULE_MINUTES.length,
+				default: 10,
 				typeOptions: { minValue: 1, maxValue: 100 },
 				description:
 					'Attempts to resolve an event before it is given up (marked processed with its error); "getcourse-bot retry" or Maintenance → Retry Unresolved puts it back',

@@ -8,20 +8,25 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import { checkToken } from '../../lib/telegram/client';
-import { sendPending } from '../../lib/telegram/sendPending';
+import { sendPending, TelegramStopError } from '../../lib/telegram/sendPending';
+import { checkRequestTimeout, resolveSendOptions } from '../../lib/telegram/sendOptions';
 import { redact } from '../../lib/db/connectionErrors';
+import type { Db } from '../../lib/db/pool';
 import { credentialTestMethods, dbFor, TELEGRAM_CREDENTIAL } from '../shared/database';
+import { logRun } from '../shared/runLog';
+import { n8nPostJson } from '../shared/telegramTransport';
+
+const LOG_SOURCE = 'getcourse-send-pending';
 
 export class GetCourseSendPending implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'GetCourse Send Pending',
 		name: 'getCourseSendPending',
-		icon: { light: 'file:../../icons/getcourse.svg', dark: 'file:../../icons/getcourse.dark.svg' },
-		usableAsTool: true,
+		icon: { light: 'file:../../icons/telegram.svg', dark: 'file:../../icons/telegram.dark.svg' },
 		group: ['output'],
 		version: 1,
-		subtitle: '={{$parameter["messagesPerSecond"] + " msg/s"}}',
-		description: 'Send pending mentor notifications to Telegram, paced and never twice',
+		subtitle: '={{"up to " + $parameter["maxMessages"] + " messages, " + ($parameter["options"]["messagesPerSecond"] || 29) + "/s"}}',
+		description: 'Send pending mentor notifications and staff alerts to Telegram, paced to its limits, each once',
 		defaults: { name: 'GetCourse Send Pending' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
@@ -29,21 +34,30 @@ export class GetCourseSendPending implements INodeType {
 			{ name: 'getCourseBotPostgres', required: true, testedBy: 'getCourseBotPostgresTest' },
 			{ name: 'getCourseBotTelegramApi', required: true },
 		],
+		hints: [
+			{
+				message:
+					'Runs once per execution, whatever its input, and returns at once when nothing is pending. A revoked token (401) or a wrong Base URL (404) stops the run with an error and leaves the notifications pending.',
+				type: 'info',
+				location: 'outputPane',
+				whenToDisplay: 'always',
+			},
+		],
 		properties: [
 			{
 				displayName: 'Max Messages per Run',
 				name: 'maxMessages',
 				type: 'number',
 				default: 1000,
-				typeOptions: { minValue: 1 },
+				typeOptions: { minValue: 1, maxValue: 100000 },
 			},
 			{
 				displayName: 'Max Run Time (Seconds)',
 				name: 'maxRunSeconds',
 				type: 'number',
 				default: 25,
-				typeOptions: { minValue: 1 },
-				description: 'After this the run takes no new messages; keep it below the schedule interval',
+				typeOptions: { minValue: 1, maxValue: 3600 },
+				hint: 'After this the run starts no new message; keep it below the schedule interval',
 			},
 			{
 				displayName: 'Options',
@@ -57,6 +71,7 @@ export class GetCourseSendPending implements INodeType {
 						name: 'batchSize',
 						type: 'number',
 						default: 100,
+						typeOptions: { minValue: 1, maxValue: 1000 },
 						description: 'Notifications claimed per database round trip',
 					},
 					{
@@ -64,6 +79,7 @@ export class GetCourseSendPending implements INodeType {
 						name: 'concurrency',
 						type: 'number',
 						default: 8,
+						typeOptions: { minValue: 1, maxValue: 100 },
 						description: 'Requests to Telegram in flight at once',
 					},
 					{
@@ -71,6 +87,7 @@ export class GetCourseSendPending implements INodeType {
 						name: 'maxAttempts',
 						type: 'number',
 						default: 5,
+						typeOptions: { minValue: 1, maxValue: 100 },
 						description: 'Attempts over all runs before a notification is marked failed',
 					},
 					{
@@ -78,26 +95,31 @@ export class GetCourseSendPending implements INodeType {
 						name: 'messagesPerSecond',
 						type: 'number',
 						default: 29,
-						description: 'Overall pace; Telegram allows about 30',
+						typeOptions: { minValue: 0.1, maxValue: 1000, numberPrecision: 1 },
+						description: 'Overall pace of this bot, shared by every execution and queue-mode worker; Telegram allows about 30',
 					},
 					{
 						displayName: 'Per-Chat Interval (Ms)',
 						name: 'perChatIntervalMs',
 						type: 'number',
 						default: 1000,
-						description: 'Least time between two messages to one chat; Telegram allows about one a second',
+						typeOptions: { minValue: 0, maxValue: 60000 },
+						description: 'Least time between two messages to one chat within one n8n process; Telegram allows about one a second',
 					},
 					{
 						displayName: 'Request Timeout (Ms)',
 						name: 'requestTimeoutMs',
 						type: 'number',
 						default: 15000,
+						typeOptions: { minValue: 1000, maxValue: 120000 },
+						description: 'How long to wait for Telegram\'s answer; the claim lasts longer than the run plus this, so a slow answer is never sent twice',
 					},
 					{
 						displayName: 'Retries per Run',
 						name: 'retriesPerRun',
 						type: 'number',
 						default: 3,
+						typeOptions: { minValue: 0, maxValue: 10 },
 						description: 'Retries of a 5xx or network error inside one run, with doubling backoff',
 					},
 				],
@@ -108,27 +130,36 @@ export class GetCourseSendPending implements INodeType {
 	methods = credentialTestMethods;
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const started = Date.now();
 		let token = '';
+		let db: Db | undefined;
+		const item = (json: object): INodeExecutionData => ({ json: json as IDataObject, pairedItem: { item: 0 } });
 		try {
 			const tg = await this.getCredentials(TELEGRAM_CREDENTIAL);
 			token = String(tg.accessToken ?? '').trim();
 			const baseUrl = String(tg.baseUrl || 'https://api.telegram.org').trim();
 			checkToken(token);
-			const options = this.getNodeParameter('options', 0, {}) as IDataObject;
-			const db = await dbFor(this);
-			const outcomes = await sendPending(
-				db.pool,
-				{ baseUrl, token, requestTimeoutMs: Number(options.requestTimeoutMs ?? 15000) },
-				{
-					...(options as object),
-					maxMessages: this.getNodeParameter('maxMessages', 0) as number,
-					maxRunSeconds: this.getNodeParameter('maxRunSeconds', 0) as number,
-				},
-			);
-			return [outcomes.map((o) => ({ json: o as unknown as IDataObject, pairedItem: { item: 0 } }))];
+			const raw = this.getNodeParameter('options', 0, {}) as IDataObject;
+			const options = resolveSendOptions({
+				...raw,
+				maxMessages: this.getNodeParameter('maxMessages', 0),
+				maxRunSeconds: this.getNodeParameter('maxRunSeconds', 0),
+			} as never);
+			const requestTimeoutMs = checkRequestTimeout(raw.requestTimeoutMs);
+			db = await dbFor(this);
+			const outcomes = await sendPending(db.pool, { baseUrl, token, requestTimeoutMs, post: n8nPostJson(this) }, options);
+			const count = (s: string) => outcomes.filter((o) => o.status === s).length;
+			await logRun(db, started, {
+				source: LOG_SOURCE,
+				outcome: count('failed') || count('retry_later') ? 'partial' : 'success',
+				counts: { sent: count('sent'), failed: count('failed'), retryLater: count('retry_later'), lostClaim: count('lost_claim') },
+			});
+			return [outcomes.map(item)];
 		} catch (err) {
 			const message = redact(String((err as Error)?.message ?? err), [token]);
-			if (this.continueOnFail()) return [[{ json: { error: message }, pairedItem: { item: 0 } }]];
+			const counts: Record<string, number> = err instanceof TelegramStopError ? { sent: err.outcomes.filter((o) => o.status === 'sent').length } : {};
+			await logRun(db, started, { source: LOG_SOURCE, outcome: 'error', counts, error: message });
+			if (this.continueOnFail()) return [[item({ error: message })]];
 			throw new NodeOperationError(this.getNode(), message);
 		}
 	}

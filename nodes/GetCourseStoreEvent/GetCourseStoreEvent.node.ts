@@ -40,8 +40,13 @@ export class GetCourseStoreEvent implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
-			{ name: CREDENTIALS.postgres.type, required: true, testedBy: 'getCourseBotPostgresTest' },
-			{ name: CREDENTIALS.webhookSecret.type, required: false, displayOptions: { show: { '@version': [2] } } },
+			{ name: 'getCourseBotPostgres', required: true, testedBy: 'getCourseBotPostgresTest' },
+			{
+				name: 'getCourseBotWebhookSecret',
+				required: false,
+				testedBy: 'getCourseWebhookSecretTest',
+				displayOptions: { show: { '@version': [2] } },
+			},
 		],
 		properties: [
 			{

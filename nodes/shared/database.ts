@@ -4,10 +4,12 @@ import type {
 	ICredentialsDecrypted,
 	IExecuteFunctions,
 	INodeCredentialTestResult,
+	IWebhookFunctions,
 } from 'n8n-workflow';
 import { normaliseSettings, type PgSettings } from '../../lib/config';
 import { getDb, type Db } from '../../lib/db/pool';
 import { checkSetup } from '../../lib/db/setupCheck';
+import { testWebhookSecret } from './webhookSecret';
 
 export const POSTGRES_CREDENTIAL = 'getCourseBotPostgres';
 export const TELEGRAM_CREDENTIAL = 'getCourseBotTelegramApi';
@@ -17,7 +19,7 @@ export function settingsFromCredential(data: ICredentialDataDecryptedObject): Pg
 }
 
 /** The pooled connection for this node's credential (one pool per credential, reused across runs). */
-export async function dbFor(ctx: IExecuteFunctions): Promise<Db> {
+export async function dbFor(ctx: IExecuteFunctions | IWebhookFunctions): Promise<Db> {
 	const data = await ctx.getCredentials(POSTGRES_CREDENTIAL);
 	return getDb(settingsFromCredential(data));
 }
@@ -35,5 +37,8 @@ export async function testPostgresCredential(
 	}
 }
 
-export const credentialTestMethods = { credentialTest: { getCourseBotPostgresTest: testPostgresCredential } };
+/** Every node offers both tests, whichever credentials it uses. */
+export const credentialTestMethods = {
+	credentialTest: { getCourseBotPostgresTest: testPostgresCredential, getCourseWebhookSecretTest: testWebhookSecret },
+};
 

@@ -1,4 +1,5 @@
 import { closeAllPools } from '../../lib/db/pool';
+import { sendPending } from '../../lib/telegram/sendPending';
 import { GetCourseSendPending } from '../../nodes/GetCourseSendPending/GetCourseSendPending.node';
 import { createTestDb, type TestDb } from '../support/db';
 import { runNode } from '../support/nodeContext';
@@ -159,5 +160,100 @@ describe('GetCourse Send Pending', () => {
 		expect(all).not.toContain(TOKEN.split(':')[1]);
 		expect(JSON.stringify(bad)).toMatch(/does not look like/);
 		await expect(send({}, {}, 'x')).rejects.toThrow(/does not look like/);
+	});
+});
+
+describe('faults that must not burn the queue, and timing that must not send twice', () => {
+	it('401 (token revoked) stops the run with an error naming the cause; every notification stays pending, no attempt used', async () => {
+		await queue(['101', '102', '103']);
+		// the peer only knows TOKEN: another well-formed token gets 401 Unauthorized
+		const revoked = '123456789:AAErevokedTokenForLoopbackTest_zz';
+		const err = await send({}, {}, revoked).then(
+			() => null,
+			(e: Error) => e,
+		);
+		expect(err?.message).toMatch(/Telegram refused the bot token \(401 Unauthorized\): it was revoked or mistyped.*notifications stay pending/);
+		expect(err?.message).not.toContain(revoked.split(':')[1]);
+		expect(peer.requests.filter((r: { method: string }) => r.method === 'sendMessage').length).toBeLessThanOrEqual(8); // stopped, not one per notification
+		expect((await q(`SELECT status, attempts FROM notifications ORDER BY id`)).rows).toEqual([
+			{ status: 'pending', attempts: 0 },
+			{ status: 'pending', attempts: 0 },
+			{ status: 'pending', attempts: 0 },
+		]);
+		// with continueOnFail: one error item, same message
+		const [out] = await runNode(new GetCourseSendPending(), {
+			parameters: { maxRunSeconds: 5 },
+			continueOnFail: true,
+			credentials: { getCourseBotPostgres: t.credential as never, getCourseBotTelegramApi: { accessToken: revoked, baseUrl } },
+		});
+		expect(out[0].json.error).toMatch(/401/);
+		// the token fixed: everything goes out once
+		const [ok] = await send();
+		expect(ok.map((o) => o.json.status)).toEqual(['sent', 'sent', 'sent']);
+	});
+
+	it('404 (wrong base URL) stops the run the same way', async () => {
+		await queue(['111', '112']);
+		const err = await runNode(new GetCourseSendPending(), {
+			parameters: { maxRunSeconds: 5 },
+			credentials: { getCourseBotPostgres: t.credential as never, getCourseBotTelegramApi: { accessToken: TOKEN, baseUrl: `${baseUrl}/wrong/prefix` } },
+		}).then(
+			() => null,
+			(e: Error) => e,
+		);
+		expect(err?.message).toMatch(/answered 404 \(Not Found\): check the Base URL/);
+		expect(err?.message).not.toContain(TOKEN.split(':')[1]);
+		expect((await q(`SELECT count(*)::int AS n FROM notifications WHERE status = 'pending' AND attempts = 0`)).rows[0].n).toBe(2);
+	});
+
+	it.each([
+		[{ concurrency: 0 }, /concurrency must be between 1 and 100, got 0/],
+		[{ batchSize: 0 }, /batchSize must be between 1 and 1000, got 0/],
+		[{ messagesPerSecond: -1 }, /messagesPerSecond must be between/],
+		[{ requestTimeoutMs: 500 }, /requestTimeoutMs must be between 1000 and 120000/],
+	])('refuses %j with the allowed range instead of hanging or idling', async (options, message) => {
+		await queue(['121']);
+		await expect(send(options as Record<string, unknown>)).rejects.toThrow(message);
+		expect((await q(`SELECT status FROM notifications`)).rows[0].status).toBe('pending');
+	});
+
+	it('a Send Pending with nothing to send returns at once', async () => {
+		const started = Date.now();
+		const [out] = await send();
+		expect(out).toHaveLength(0);
+		expect(Date.now() - started).toBeLessThan(1000);
+	});
+
+	it('a slow Telegram and a long request timeout never let a second run send the same message', async () => {
+		await queue(['131']);
+		peer.delayMs = 7000; // the answer comes 7 s later, well after run A's 1 s deadline
+		// A lease sized without the request timeout (1 s run + 100/29 s + 1 s margin ≈ 5.4 s) would
+		// expire while A's request is still in flight, and run B (at 6 s) would send again.
+		const tg = { baseUrl, token: TOKEN, requestTimeoutMs: 10_000 };
+		const a = sendPending(t.db.pool, tg, { maxRunSeconds: 1, leaseMarginSeconds: 1 });
+		await new Promise((r) => setTimeout(r, 6000));
+		const b = await sendPending(t.db.pool, tg, { maxRunSeconds: 1, leaseMarginSeconds: 1 });
+		expect(b).toHaveLength(0);
+		const [lease] = (await q(`SELECT extract(epoch FROM locked_until - created_at)::int AS s FROM notifications`)).rows;
+		expect(lease.s).toBeGreaterThanOrEqual(12); // run 1 s + request timeout 10 s + margin 1 s
+		const outA = await a;
+		peer.delayMs = 0;
+		expect(outA[0]).toMatchObject({ status: 'sent' });
+		expect(peer.messages).toHaveLength(1);
+	}, 30_000);
+
+	it('an answer lost in the network (timeout) is retried and recorded as uncertain: at-least-once there', async () => {
+		await queue(['141']);
+		peer.delayMs = 1500;
+		const [first] = await send({ retriesPerRun: 0, requestTimeoutMs: 1000 }, { options: { retriesPerRun: 0, requestTimeoutMs: 1000 } });
+		expect(first[0].json).toMatchObject({ status: 'retry_later', error: 'network error: no answer within 1000 ms' });
+		expect((await q(`SELECT status, uncertain_sends, last_uncertain_at IS NOT NULL AS at FROM notifications`)).rows[0]).toEqual({ status: 'pending', uncertain_sends: 1, at: true });
+		await new Promise((r) => setTimeout(r, 700)); // the peer delivers the timed-out request meanwhile
+		peer.delayMs = 0;
+		await q(`UPDATE notifications SET next_attempt_at = NOW()`);
+		const [second] = await send();
+		expect(second[0].json).toMatchObject({ status: 'sent' });
+		// the mentor got it twice: the case README "Delivery guarantees" states
+		expect(peer.messagesTo('141')).toHaveLength(2);
 	});
 });

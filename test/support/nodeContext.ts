@@ -6,6 +6,8 @@ import type {
 	INodeType,
 } from 'n8n-workflow';
 import { NodeHelpers } from 'n8n-workflow';
+import { Container } from '@n8n/di';
+import { OutboundHttp } from '@n8n/backend-network';
 
 export interface RunOptions {
 	items?: INodeExecutionData[];
@@ -49,6 +51,8 @@ export async function runNode(nodeType: INodeType, o: RunOptions): Promise<INode
 			}
 			return v;
 		},
+		// n8n's own outbound HTTP (what helpers.httpRequest calls inside n8n)
+		helpers: { httpRequest: (options: never) => Container.get(OutboundHttp).requests().request(options) },
 		getCredentials: async (type: string) => {
 			const c = o.credentials[type];
 			if (!c) throw new Error(`Node does not have any credentials set for "${type}"`);

@@ -1,8 +1,11 @@
 import type { Command } from '../context';
+import { check } from './check';
 import { cleanup } from './cleanup';
+import { exportCommand } from './export';
+import { importCommand } from './import';
 import { init } from './init';
 import { retry } from './retry';
 import { stats } from './stats';
 
 /** Every command of `getcourse-bot`, in the order the usage text lists them. */
-export const COMMANDS: Record<string, Command> = { init, stats, cleanup, retry };
+export const COMMANDS: Record<string, Command> = { init, stats, cleanup, retry, import: importCommand, export: exportCommand, check };

@@ -1,0 +1,54 @@
+import { withClient } from '../../db/pool';
+import { checkReferenceData } from '../../reference/check';
+import type { Command } from '../context';
+import { assertKnownFlags } from '../positionals';
+
+const iso = (d: Date | null) => (d && new Date(d).getUTCFullYear() < 9999 ? new Date(d).toISOString() : 'open end');
+
+export const check: Command = {
+	usage: `check [--json]       reference data problems: overlapping rows, mentors without telegram_id, mappings to
+                       unknown mentors or students, students with waiting events and no mapping (exit 1 if any)`,
+	async run({ args, db }) {
+		assertKnownFlags(args, ['--json']);
+		const r = await withClient(db, (c) => checkReferenceData(c));
+		if (args.includes('--json')) {
+			console.log(JSON.stringify(r, null, 2));
+			return r.problems ? 1 : 0;
+		}
+		if (!r.problems) {
+			console.log('Reference data: no problems found');
+			return 0;
+		}
+		const section = (title: string, lines: string[]) => {
+			if (!lines.length) return;
+			console.log(`${title} (${lines.length}):`);
+			for (const l of lines) console.log(`  ${l}`);
+		};
+		section(
+			'Overlapping rows (two rows of one key valid at the same time)',
+			r.overlaps.map((o) => `${o.table} ${o.key} = ${o.value}: id ${o.a.id} [${iso(o.a.valid_from)}, ${iso(o.a.valid_to)}) and id ${o.b.id} [${iso(o.b.valid_from)}, ${iso(o.b.valid_to)})`),
+		);
+		section(
+			'Mentors valid now without telegram_id',
+			r.mentorsWithoutTelegram.map((m) => `${m.email} (id ${m.id}${m.first_name || m.last_name ? `, ${[m.first_name, m.last_name].filter(Boolean).join(' ')}` : ''})`),
+		);
+		section(
+			'Mappings valid now to unknown mentors or students',
+			r.mappingsToUnknown.map(
+				(m) =>
+					`id ${m.id}: ${m.student_email} → ${m.mentor_email} in ${m.training_id ? `training ${m.training_id}` : 'every training'}: ` +
+					[m.unknown_student && 'no student valid now', m.unknown_mentor && 'no mentor valid now'].filter(Boolean).join(', '),
+			),
+		);
+		section(
+			'Students with waiting events and no mapping valid now',
+			r.waitingWithoutMapping.map(
+				(w) =>
+					`user_id ${w.user_id}${w.email ? ` (${w.email})` : ''} in ${w.training_id ? `training ${w.training_id}` : 'no training'}: ` +
+					`${w.waiting_events} waiting event(s) since ${iso(w.first_event)}${w.unknown_student ? ', student not in students' : ''}`,
+			),
+		);
+		console.log(`${r.problems} problem(s) found`);
+		return 1;
+	},
+};

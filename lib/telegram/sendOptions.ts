@@ -1,0 +1,83 @@
+/** Options of one Send Pending run, with the bounds that keep a run from hanging or idling. */
+export interface SendOptions {
+	/** Notifications claimed per round trip. */
+	batchSize: number;
+	/** Most notifications one run handles. */
+	maxMessages: number;
+	/** A run starts no new send after this long; untried claims go back. */
+	maxRunSeconds: number;
+	messagesPerSecond: number;
+	perChatIntervalMs: number;
+	/** Sends in flight at once (Telegram answers take ~100 ms from far away). */
+	concurrency: number;
+	/** Attempts over all runs before a notification is marked failed. */
+	maxAttempts: number;
+	/** Retries of a 5xx/network error inside one run, with doubling backoff. */
+	retriesPerRun: number;
+	retryBaseMs: number;
+	/** A 429 asking to wait longer than this goes back to pending instead of waiting here. */
+	maxRetryAfterSeconds: number;
+	/** Extra lease time for recording results after the last answer (seconds). */
+	leaseMarginSeconds: number;
+}
+
+export const DEFAULT_SEND_OPTIONS: SendOptions = {
+	batchSize: 100,
+	maxMessages: 1000,
+	maxRunSeconds: 25,
+	messagesPerSecond: 29,
+	perChatIntervalMs: 1000,
+	concurrency: 8,
+	maxAttempts: 5,
+	retriesPerRun: 3,
+	retryBaseMs: 500,
+	maxRetryAfterSeconds: 30,
+	leaseMarginSeconds: 60,
+};
+
+export const REQUEST_TIMEOUT_BOUNDS = { min: 1000, max: 120_000, default: 15_000 };
+
+const BOUNDS: Record<keyof SendOptions, [number, number]> = {
+	batchSize: [1, 1000],
+	maxMessages: [1, 100_000],
+	maxRunSeconds: [1, 3600],
+	messagesPerSecond: [0.1, 1000],
+	perChatIntervalMs: [0, 60_000],
+	concurrency: [1, 100],
+	maxAttempts: [1, 100],
+	retriesPerRun: [0, 10],
+	retryBaseMs: [1, 60_000],
+	maxRetryAfterSeconds: [0, 3600],
+	leaseMarginSeconds: [1, 3600],
+};
+
+/** Completes and checks options: a value out of bounds (0 concurrency would hang the run) is refused, naming the range. */
+export function resolveSendOptions(options: Partial<Record<keyof SendOptions, unknown>>): SendOptions {
+	const o = { ...DEFAULT_SEND_OPTIONS };
+	for (const key of Object.keys(BOUNDS) as Array<keyof SendOptions>) {
+		const raw = options[key];
+		if (raw === undefined || raw === null || raw === '') continue;
+		const n = Number(raw);
+		const [min, max] = BOUNDS[key];
+		if (!Number.isFinite(n) || n < min || n > max) throw new Error(`${key} must be between ${min} and ${max}, got ${JSON.stringify(raw)}`);
+		o[key] = n;
+	}
+	return o;
+}
+
+export function checkRequestTimeout(ms: unknown): number {
+	const n = Number(ms ?? REQUEST_TIMEOUT_BOUNDS.default);
+	if (!Number.isFinite(n) || n < REQUEST_TIMEOUT_BOUNDS.min || n > REQUEST_TIMEOUT_BOUNDS.max) {
+		throw new Error(`requestTimeoutMs must be between ${REQUEST_TIMEOUT_BOUNDS.min} and ${REQUEST_TIMEOUT_BOUNDS.max}, got ${JSON.stringify(ms)}`);
+	}
+	return n;
+}
+
+/**
+ * How long a run's claims stay reserved. A send may start until the run's deadline and then
+ * wait up to the request timeout for Telegram's answer; only then is the result recorded. The
+ * lease outlives all of that, so no other run can claim a message that is still in flight.
+ */
+export function leaseSecondsFor(o: SendOptions, requestTimeoutMs: number): number {
+	return Math.ceil(o.maxRunSeconds + requestTimeoutMs / 1000 + o.leaseMarginSeconds);
+}

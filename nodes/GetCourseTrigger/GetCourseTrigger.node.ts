@@ -1,0 +1,126 @@
+import {
+	NodeConnectionTypes,
+	type IDataObject,
+	type INodeType,
+	type INodeTypeDescription,
+	type IWebhookFunctions,
+	type IWebhookResponseData,
+} from 'n8n-workflow';
+import { CREDENTIALS } from '../../lib/credentialNames';
+import { isValidTimeZone } from '../../lib/payload/dates';
+import type { FieldMap } from '../../lib/payload/fields';
+import { DEFAULT_MAX_BODY_BYTES, receiveWebhook } from '../../lib/store/receiveWebhook';
+import { LOG_SOURCE } from '../../lib/store/storeEvents';
+import { credentialTestMethods, dbFor } from '../shared/database';
+import { fieldsProperty, notifyCommentsProperty, notifyStatusesProperty, parseNotifyStatuses } from '../shared/intakeProperties';
+import { logRun } from '../shared/runLog';
+import { timeZoneProperty } from '../shared/timeZone';
+
+export class GetCourseTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'GetCourse Trigger',
+		name: 'getCourseTrigger',
+		icon: { light: 'file:../../icons/getcourse.svg', dark: 'file:../../icons/getcourse.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{"/" + $parameter["path"] + ($parameter["start"] === "never" ? " · store only" : "")}}',
+		description: 'Receive GetCourse homework calls (Tech API or process "Вызвать URL"), store them once and start the workflow for each new one',
+		defaults: { name: 'GetCourse Trigger' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{ name: 'getCourseBotWebhookSecret', required: true, testedBy: 'getCourseWebhookSecretTest' },
+			{ name: 'getCourseBotPostgres', required: true, testedBy: 'getCourseBotPostgresTest' },
+		],
+		webhooks: [
+			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: '={{$parameter["path"]}}' },
+			{ name: 'default', httpMethod: 'GET', responseMode: 'onReceived', path: '={{$parameter["path"]}}' },
+		],
+		properties: [
+			{
+				displayName:
+					'Answers GetCourse at once: 200 stored or duplicate, 401 wrong or missing secret, 413 too large, 422 invalid. Only a newly stored event that notifies starts an execution; duplicates and refused calls cost none.',
+				name: 'notice',
+				type: 'notice',
+				default: '',
+			},
+			{
+				displayName: 'Path',
+				name: 'path',
+				type: 'string',
+				default: 'getcourse',
+				required: true,
+				hint: 'GetCourse calls <n8n>/webhook/<path>?secret=<the secret>. Put that URL into the process "Вызвать URL" (with its parameters) or the Tech API subscription.',
+				description: 'The last part of the webhook URL',
+			},
+			{
+				displayName: 'Start Execution',
+				name: 'start',
+				type: 'options',
+				options: [
+					{ name: 'For Each New Event That Notifies', value: 'eachNew', description: 'The mentor hears within seconds' },
+					{ name: 'Never (Schedules Only)', value: 'never', description: 'Only store; a scheduled Resolve Mentor picks events up' },
+				],
+				default: 'eachNew',
+			},
+			notifyStatusesProperty,
+			notifyCommentsProperty,
+			{
+				displayName: 'Max Body Size (KB)',
+				name: 'maxBodyKb',
+				type: 'number',
+				default: 1024,
+				typeOptions: { minValue: 1, maxValue: 16384 },
+				description: 'Larger calls are answered 413 and not stored (a GetCourse answer is a few KB)',
+			},
+			timeZoneProperty,
+			fieldsProperty,
+		],
+	};
+
+	methods = credentialTestMethods;
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		const started = Date.now();
+		const req = this.getRequestObject() as unknown as { rawBody?: Buffer; headers: Record<string, unknown> };
+		const res = this.getResponseObject();
+		const answer = (code: number, body: object): IWebhookResponseData => {
+			res.status(code).json(body);
+			return { noWebhookResponse: true };
+		};
+		let db;
+		try {
+			const secret = String((await this.getCredentials(CREDENTIALS.webhookSecret.type)).secret ?? '');
+			if (!secret) return answer(500, { ok: false, status: 'error', reason: 'the GetCourse Webhook Secret credential is empty' });
+			const timeZone = String(this.getNodeParameter('timeZone', 'Europe/Moscow')).trim();
+			if (!isValidTimeZone(timeZone)) return answer(500, { ok: false, status: 'error', reason: `unknown time zone "${timeZone}"` });
+			db = await dbFor(this);
+			const result = await receiveWebhook(
+				db.pool,
+				{
+					headers: req.headers,
+					query: this.getQueryData() as Record<string, unknown>,
+					body: this.getBodyData(),
+					bodyBytes: req.rawBody?.length ?? Number(req.headers['content-length'] ?? 0),
+				},
+				{
+					sharedSecret: secret,
+					maxBodyBytes: Math.max(1, Number(this.getNodeParameter('maxBodyKb', 1024))) * 1024 || DEFAULT_MAX_BODY_BYTES,
+					start: this.getNodeParameter('start', 'eachNew') === 'never' ? 'never' : 'eachNew',
+					timeZone,
+					notifyStatuses: parseNotifyStatuses(this.getNodeParameter('notifyStatuses', ['new'])),
+					notifyComments: this.getNodeParameter('notifyComments', true) as boolean,
+					fields: this.getNodeParameter('fields', {}) as Partial<FieldMap>,
+				},
+			);
+			res.status(result.httpStatus).json(result.response);
+			if (!result.execution) return { noWebhookResponse: true };
+			return { noWebhookResponse: true, workflowData: [[{ json: result.execution as IDataObject }]] };
+		} catch (err) {
+			// The database is down or the set-up is wrong: GetCourse gets a 503 and may call again.
+			const message = (err as Error).message;
+			await logRun(db, started, { source: LOG_SOURCE, outcome: 'error', counts: {}, error: message });
+			return answer(503, { ok: false, status: 'error', reason: message });
+		}
+	}
+}

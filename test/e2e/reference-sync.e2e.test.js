@@ -19,7 +19,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { setupE2E, techApiAnswer, people } = require('../support/e2e-harness');
-const rt = require('../../scripts/n8n-runtime');
+const rt = require('../../scripts/n8n');
 const { CREDENTIALS } = require('../../dist/lib/credentialNames');
 
 const { MARIA, PETR, BLOCKED, IVAN, OLGA, SEMEN, NOBODY, TRAINING, LESSON } = people;

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PoolClient } from 'pg';
 import { quoteIdentifier } from '../identifiers';
+import { ensureOverlapGuards, type OverlapGuardReport } from './overlapGuards';
 import { withClient, type Db } from './pool';
 import type { Queryable } from './types';
 
@@ -47,6 +48,8 @@ export interface SchemaState {
 export interface MigrateResult extends SchemaState {
 	applied: Array<{ version: number; name: string; ms: number }>;
 	notices: string[];
+	/** The overlap guard of each reference key after the migrations (empty for a dry run). */
+	guards: OverlapGuardReport[];
 }
 
 let cached: Migration[] | null = null;
@@ -155,7 +158,13 @@ async function applyOne(c: PoolClient, schema: string, m: Migration, notices: st
  * an advisory lock, so concurrent callers (n8n workers, the CLI) wait and then find nothing to do.
  * With dryRun nothing is written: the result says what would run.
  */
-export async function migrate(db: Db, opts: { dryRun?: boolean } = {}): Promise<MigrateResult> {
+export interface MigrateOptions {
+	dryRun?: boolean;
+	/** auto: exclusion constraints where btree_gist is available, else triggers; skip: leave guards alone (tests). */
+	overlapGuards?: 'auto' | 'trigger' | 'skip';
+}
+
+export async function migrate(db: Db, opts: MigrateOptions = {}): Promise<MigrateResult> {
 	const schema = db.settings.schema;
 	const q = quoteIdentifier(schema);
 	return withClient(db, async (c) => {
@@ -163,7 +172,7 @@ export async function migrate(db: Db, opts: { dryRun?: boolean } = {}): Promise<
 			`SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS version`,
 		);
 		checkServerVersion(Number(num.rows[0].num), num.rows[0].version);
-		if (opts.dryRun) return { ...(await inspectSchema(c, schema, { countRows: true })), applied: [], notices: [] };
+		if (opts.dryRun) return { ...(await inspectSchema(c, schema, { countRows: true })), applied: [], notices: [], guards: [] };
 		await c.query('SELECT pg_advisory_lock(hashtext($1))', [LOCK_KEY]);
 		try {
 			await c.query(`CREATE SCHEMA IF NOT EXISTS ${q}`);
@@ -180,7 +189,12 @@ export async function migrate(db: Db, opts: { dryRun?: boolean } = {}): Promise<
 			for (const m of before.pending) {
 				applied.push({ version: m.version, name: m.name, ms: await applyOne(c, schema, m, notices) });
 			}
-			return { ...before, applied, notices };
+			// Not a migration: a guard stays off while data overlaps, and is installed by the first
+			// init after staff fixed it (lib/db/overlapGuards.ts).
+			await c.query(`SET search_path TO ${q}`);
+			const mode = opts.overlapGuards ?? 'auto';
+			const guards = mode === 'skip' ? [] : await ensureOverlapGuards(c, { forceTrigger: mode === 'trigger' });
+			return { ...before, applied, notices, guards };
 		} finally {
 			await c.query('SELECT pg_advisory_unlock(hashtext($1))', [LOCK_KEY]).catch(() => undefined);
 		}

@@ -1,9 +1,9 @@
 import { withClient, type Db } from './pool';
-import { migrate, type MigrateResult } from './migrate';
+import { migrate, type MigrateOptions, type MigrateResult } from './migrate';
 
 /** Brings the configured schema to the latest migration (see migrate.ts); serialised by an advisory lock. */
-export async function applySchema(db: Db): Promise<MigrateResult> {
-	return migrate(db);
+export async function applySchema(db: Db, opts: Omit<MigrateOptions, 'dryRun'> = {}): Promise<MigrateResult> {
+	return migrate(db, opts);
 }
 
 export interface SchemaObjects {

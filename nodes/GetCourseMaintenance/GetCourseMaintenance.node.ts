@@ -123,6 +123,7 @@ export class GetCourseMaintenance implements INodeType {
 					applied: r.applied,
 					pending: dryRun ? r.pending.map((m) => ({ version: m.version, name: m.name, description: m.description })) : [],
 					notices: r.notices,
+					overlapGuards: r.guards.map((g) => ({ table: g.table, key: g.key, state: g.state, kind: g.kind, overlaps: g.overlaps, message: g.message })),
 					rows: r.rows,
 				});
 			}

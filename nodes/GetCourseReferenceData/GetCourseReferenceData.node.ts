@@ -58,8 +58,7 @@ const sync = { show: { operation: ['syncVersions'] } };
 const assign = { show: { operation: ['assignMentor'] } };
 const close = { show: { operation: ['close'] } };
 
-// Not usable as an AI agent tool on purpose: it writes (closes and inserts) reference data.
-// eslint-disable-next-line @n8n/community-nodes/node-usable-as-tool
+// Not usable as an AI agent tool on purpose (eslint.config.mjs): it writes reference data.
 export class GetCourseReferenceData implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'GetCourse Reference Data',

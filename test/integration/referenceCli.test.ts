@@ -22,9 +22,8 @@ afterAll(async () => {
 });
 
 async function fresh(prefix: string, guards = true): Promise<TestDb> {
-	const t = await createTestDb(prefix);
+	const t = await createTestDb(prefix, true, guards ? 'auto' : 'skip');
 	dbs.push(t);
-	if (guards) await withClient(t.db, (c) => ensureOverlapGuards(c));
 	return t;
 }
 

@@ -13,7 +13,7 @@ const EARLY = '2020-01-01T00:00:00Z';
 const dbs: TestDb[] = [];
 
 async function fresh(prefix: string): Promise<TestDb> {
-	const t = await createTestDb(prefix);
+	const t = await createTestDb(prefix, true, 'skip'); // each test installs the guards itself
 	dbs.push(t);
 	return t;
 }

@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 async function fresh(prefix: string, forceTrigger = false): Promise<TestDb> {
-	const t = await createTestDb(prefix);
+	const t = await createTestDb(prefix, true, 'skip'); // the guards of the kind under test
 	dbs.push(t);
 	const reports = await withClient(t.db, (c) => ensureOverlapGuards(c, { forceTrigger }));
 	expect(reports.every((r) => r.state === 'installed')).toBe(true);

@@ -121,6 +121,8 @@ describe('who the mentor is, how to reach them', () => {
 	});
 
 	it('two mappings valid at once: latest valid_from, then highest id, and a warning in error_logs', async () => {
+		// data from before the overlap guard (init leaves a guard off while rows overlap)
+		await q(`ALTER TABLE mapping DROP CONSTRAINT IF EXISTS mapping_student_training_no_overlap`);
 		await seedReference(t.db, {
 			mentors: [MARIA, PETR],
 			students: [IVAN],
@@ -260,9 +262,10 @@ describe('cost', () => {
 		try {
 			await c.query(`SET search_path TO "${t.settings.schema}"`);
 			const plan = (await c.query(`EXPLAIN ${CLAIM_AND_RESOLVE_SQL}`, [1000, 300])).rows.map((r) => r['QUERY PLAN']).join('\n');
-			expect(plan).toMatch(/Index Scan using idx_students_user_id/);
-			expect(plan).toMatch(/Index Scan using idx_mapping_student_training|Bitmap Index Scan on idx_mapping_student_training/);
-			expect(plan).toMatch(/Index Scan using idx_students_email/);
+			// a B-tree index, or the GiST index of the key's overlap guard (exclusion constraint)
+			expect(plan).toMatch(/Index Scan using (idx_students_user_id|students_user_id_no_overlap)/);
+			expect(plan).toMatch(/(Index Scan using|Bitmap Index Scan on) (idx_mapping_student_training|mapping_student_training_no_overlap)/);
+			expect(plan).toMatch(/Index Scan using (idx_students_email|students_email_no_overlap)/);
 			expect(plan).toMatch(/idx_webhook_events_answer/);
 			expect(plan).toMatch(/Index Scan using idx_webhook_events_unprocessed/);
 			// 50 mentors fit in one page, where the planner rightly reads the table

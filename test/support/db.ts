@@ -15,7 +15,7 @@ export interface TestDb {
 }
 
 /** Every test file works in a schema of its own, so files run in parallel. */
-export async function createTestDb(prefix: string, apply = true): Promise<TestDb> {
+export async function createTestDb(prefix: string, apply = true, overlapGuards: 'auto' | 'trigger' | 'skip' = 'auto'): Promise<TestDb> {
 	const cfg = testPgConfig();
 	const schema = `t_${prefix.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
 	const credential = {
@@ -32,7 +32,7 @@ export async function createTestDb(prefix: string, apply = true): Promise<TestDb
 	};
 	const settings = normaliseSettings(credential);
 	const db = getDb(settings);
-	if (apply) await applySchema(db);
+	if (apply) await applySchema(db, { overlapGuards });
 	return {
 		settings,
 		db,

@@ -34,12 +34,16 @@ export const init: Command = {
 				console.log(`Plan: ${r.pending.length} migration(s) would run, in order, each in its own transaction:`);
 				for (const m of r.pending) console.log(`  ${migrationLabel(m)}: ${m.description}`);
 			}
+			console.log('Then: an overlap guard for each reference key whose rows do not overlap (see "getcourse-bot check").');
 			console.log('Dry run: nothing was changed.');
 			return 0;
 		}
 		if (!r.applied.length) console.log('Nothing to migrate: the schema is up to date.');
 		for (const a of r.applied) console.log(`  applied ${migrationLabel(a)} (${a.ms} ms)`);
 		for (const n of r.notices) console.log(`  notice: ${n}`);
+		const off = r.guards.filter((g) => g.state === 'off');
+		console.log(`Overlap guards: ${r.guards.length - off.length} of ${r.guards.length} keys guarded${off.length ? '' : ' (no two rows of one key can be valid at once)'}`);
+		for (const g of r.guards.filter((x) => x.state !== 'present')) console.log(`  ${g.message}`);
 		const o = await listSchemaObjects(db);
 		console.log(`Schema "${settings.schema}" is at version ${r.latest}:`);
 		console.log(`  tables (${o.tables.length}): ${o.tables.join(', ')}`);

@@ -25,7 +25,7 @@
  * Options: --port N, --reset-workflows, --no-build
  * Environment: POSTGRES_HOST_EXTERNAL, POSTGRES_HOST_INTERNAL, SERVER_ENV, POSTGRES_PORT,
  *   POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_DB, POSTGRES_SCHEMA, POSTGRES_SSL, POSTGRES_SSL_CA,
- *   TELEGRAM_BOT_TOKEN, TELEGRAM_API_BASE_URL, GETCOURSE_SHARED_SECRET (else generated into
+ *   TELEGRAM_BOT_TOKEN, TELEGRAM_API_BASE_URL, GETCOURSE_STAFF_CHAT_ID, GETCOURSE_SHARED_SECRET (else generated into
  *   <data>/webhook-secret), N8N_PORT, N8N_RUNNERS_BROKER_PORT (default N8N_PORT + 1), N8N_DB_NAME,
  *   N8N_ENCRYPTION_KEY, GETCOURSE_BOT_PG_PORT (embedded, default 5433), GETCOURSE_BOT_DATA_DIR
  *   (default .data), GETCOURSE_BOT_CACHE.
@@ -157,7 +157,7 @@ async function main() {
 		say,
 	});
 	if (!token) {
-		say('WARNING: TELEGRAM_BOT_TOKEN is not set: the sending workflow is imported but NOT published, so');
+		say('WARNING: TELEGRAM_BOT_TOKEN is not set: GetCourse Send Pending is disabled in the full pipeline, so');
 		say('         notifications stay pending. Set TELEGRAM_BOT_TOKEN (in .env) and run npm start again.');
 	}
 
@@ -179,7 +179,8 @@ async function main() {
     curl -s -X POST '${webhook}' -H 'content-type: application/json' \\
       -d '{"json":{"ts64":1770109511,"eventType":"getcourse/lessonAnswerCreated","answer":{"id":"700000124","status":"new","user_id":45678901,"lesson_id":2223334,"training_id":889900,"text":"Готово"}}}'
 
-  Reference data (mentors, students, mapping, …) is edited in the database; see README.
+  Reference data (mentors, students, mapping, …): the GetCourse Reference Data node (workflow
+  "Reference sync", from a CSV or a Google Sheet) or \`npm run cli -- import <table> <file.csv>\`; see README.
   Ctrl-C stops n8n${embedded ? ', then the embedded PostgreSQL' : ''}.
 `);
 	// If n8n dies on its own, stop the rest too.

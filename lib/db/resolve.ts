@@ -19,7 +19,7 @@ export interface ResolvedRow {
 	answer_training_id: string | null;
 	answer_lesson_id: string | null;
 	attempts: number;
-	/** A later event of the same answer is known: this one is stale and notifies nobody. */
+	/** It arrived after a later-dated event of the same answer: stale, it notifies nobody. */
 	stale: boolean;
 	student_id: string | null;
 	student_user_id: string | null;
@@ -96,10 +96,13 @@ SELECT c.id::text AS event_id, c.idempotency_key, c.event_date, c.event_type, c.
          WHEN me.telegram_id IS NULL THEN 'mentor_no_telegram'
        END AS problem
   FROM claimed c
+  -- stale: it arrived after a later-dated event of the same answer (the store checks this too,
+  -- but two calls stored at the same moment cannot see each other)
   CROSS JOIN LATERAL (
         SELECT c.event_kind = 'answer' AND EXISTS (
                SELECT 1 FROM webhook_events p
-                WHERE p.answer_id = c.answer_id AND p.event_kind = 'answer' AND p.event_date > c.event_date) AS stale) sup
+                WHERE p.answer_id = c.answer_id AND p.event_kind = 'answer' AND p.event_date > c.event_date
+                  AND p.id < c.id) AS stale) sup
   -- student: by GetCourse user id (two index lookups; an OR would defeat both indexes)
   LEFT JOIN LATERAL (
         SELECT s.id, s.user_id, s.email, s.first_name, s.last_name, s.at_date, array_agg(s.id) OVER (PARTITION BY s.at_date) AS ids

@@ -117,8 +117,8 @@ export async function resolveMentors(
 		const context = { webhook_event_id: r.event_id, answer_id: r.answer_id, attempts: r.attempts };
 		if (r.stale) {
 			stale.push(r.event_id);
-			records.push({ eventId: r.event_id, problem: null, studentEmail: null, note: 'stale: a later event of this answer is known', stale: true, retryInSeconds: null });
-			logs.push({ table: 'application_logs', level: 'info', source: LOG_SOURCE, message: `event ${r.event_id} is stale (a later event of answer ${r.answer_id} is known): not notified`, context });
+			records.push({ eventId: r.event_id, problem: null, studentEmail: null, note: 'stale: it arrived after a later event of this answer', stale: true, retryInSeconds: null });
+			logs.push({ table: 'application_logs', level: 'info', source: LOG_SOURCE, message: `event ${r.event_id} is stale (it arrived after a later event of answer ${r.answer_id}): not notified`, context });
 			continue;
 		}
 		const { fallbacks, overlaps } = resolutionNotes(r);

@@ -33,8 +33,9 @@ export class GetCourseTrigger implements INodeType {
 			{ name: 'getCourseBotPostgres', required: true, testedBy: 'getCourseBotPostgresTest' },
 		],
 		webhooks: [
-			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: '={{$parameter["path"]}}' },
-			{ name: 'default', httpMethod: 'GET', responseMode: 'onReceived', path: '={{$parameter["path"]}}' },
+			// isFullPath: the URL is <n8n>/webhook/<path>, as typed into GetCourse (not <webhookId>/<path>)
+			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: '={{$parameter["path"]}}', isFullPath: true },
+			{ name: 'default', httpMethod: 'GET', responseMode: 'onReceived', path: '={{$parameter["path"]}}', isFullPath: true },
 		],
 		properties: [
 			{

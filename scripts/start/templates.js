@@ -1,45 +1,71 @@
 'use strict';
 /**
- * The shipped templates in `npm start`'s n8n: imported once (editor changes survive restarts)
- * unless --reset-workflows, or again when an import left a credential reference unresolved;
- * published, except sending without a Telegram token (then unpublished if it was).
+ * The shipped templates in `npm start`'s n8n:
+ *  - full-pipeline (GetCourse Trigger → Resolve Mentor → Create Notification → Send Pending, with a
+ *    2-minute schedule as safety net) and maintenance: imported and published;
+ *  - reference-sync: imported, not published (it needs the school's CSV files or a sheet first).
+ * Imported once (editor changes survive restarts) unless --reset-workflows, or again when the
+ * Telegram token came or went (Send Pending is disabled without one) or an import left a
+ * credential reference unresolved. The older shape (intake, processing, sending) uses the same
+ * webhook path: if an earlier npm start published it, it is unpublished.
  */
 const fs = require('node:fs');
 const rt = require('../n8n');
 
-const NAMES = ['intake', 'processing', 'sending', 'maintenance'];
+const PUBLISHED = ['full-pipeline', 'maintenance'];
+const IMPORTED_ONLY = ['reference-sync'];
+const OLDER_SHAPE = ['gcbIntake0000001', 'gcbProcessing001', 'gcbSending000001'];
+const SEND_PENDING = 'n8n-nodes-getcourse-bot.getCourseSendPending';
+const CREATE_NOTIFICATION = 'n8n-nodes-getcourse-bot.getCourseCreateNotification';
+
+/** Without a bot token Send Pending is disabled (notifications wait); the staff chat comes from the environment. */
+function transformFor({ hasToken, staffChatId }) {
+	return (wf) => {
+		for (const node of wf.nodes || []) {
+			if (node.type === SEND_PENDING) node.disabled = !hasToken;
+			if (node.type === CREATE_NOTIFICATION && node.parameters && node.parameters.recipient === 'staff' && staffChatId) {
+				node.parameters.staffChatId = staffChatId;
+			}
+		}
+		return wf;
+	};
+}
+
+const sendingMatches = (row, hasToken) =>
+	(row.nodes || []).filter((n) => n.type === SEND_PENDING).every((n) => Boolean(n.disabled) === !hasToken);
 
 async function importAndPublish({ n8n, server, n8nDb, credentialNames, hasToken, reset, say }) {
-	const templates = NAMES.filter((n) => fs.existsSync(rt.templatePath(n))).map((n) => ({
-		name: n,
-		file: rt.templatePath(n),
-		wf: JSON.parse(fs.readFileSync(rt.templatePath(n), 'utf8')),
-	}));
+	const staffChatId = (process.env.GETCOURSE_STAFF_CHAT_ID || '').trim();
+	const templates = [...PUBLISHED, ...IMPORTED_ONLY]
+		.filter((n) => fs.existsSync(rt.templatePath(n)))
+		.map((n) => ({ name: n, file: rt.templatePath(n), wf: JSON.parse(fs.readFileSync(rt.templatePath(n), 'utf8')) }));
 	const ids = templates.map((x) => x.wf.id);
-	const rows = await rt.withPg(server, n8nDb, async (c) => (await c.query(`SELECT id, nodes, "activeVersionId" FROM workflow_entity WHERE id = ANY($1)`, [ids])).rows);
-	const existing = new Map(rows.map((row) => [row.id, row]));
+	const query = async (sql, params) => rt.withPg(server, n8nDb, async (c) => (await c.query(sql, params)).rows);
+	const existing = new Map((await query(`SELECT id, nodes FROM workflow_entity WHERE id = ANY($1)`, [ids])).map((row) => [row.id, row]));
 	// A workflow imported before its credential existed keeps {"id": null}: import it again.
 	const unresolved = (row) => (row.nodes || []).some((node) => Object.values(node.credentials || {}).some((ref) => !ref.id && credentialNames.has(ref.name)));
-	const toImport = templates.filter((x) => reset || !existing.has(x.wf.id) || unresolved(existing.get(x.wf.id)));
+	const toImport = templates.filter((x) => {
+		const row = existing.get(x.wf.id);
+		return reset || !row || unresolved(row) || !sendingMatches(row, hasToken);
+	});
 	let t = Date.now();
 	if (toImport.length) {
 		await n8n.importWorkflows(
 			toImport.map((x) => x.file),
-			{ publish: false },
+			{ publish: false, transform: transformFor({ hasToken, staffChatId }) },
 		);
 		say(`workflows imported: ${toImport.map((x) => x.name).join(', ')} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
 	}
-	const active = await rt.withPg(server, n8nDb, async (c) => {
-		const r = await c.query(`SELECT id, "activeVersionId" FROM workflow_entity WHERE id = ANY($1)`, [ids]);
-		return new Map(r.rows.map((row) => [row.id, !!row.activeVersionId]));
-	});
-	const toPublish = templates.filter((x) => (x.name !== 'sending' || hasToken) && !active.get(x.wf.id));
-	const sending = templates.find((x) => x.name === 'sending');
-	const unpublishSending = !hasToken && sending && active.get(sending.wf.id);
+	const active = new Map((await query(`SELECT id, "activeVersionId" FROM workflow_entity WHERE id = ANY($1)`, [[...ids, ...OLDER_SHAPE]])).map((r) => [r.id, !!r.activeVersionId]));
+	const toPublish = templates.filter((x) => PUBLISHED.includes(x.name) && !active.get(x.wf.id));
+	const olderActive = OLDER_SHAPE.filter((id) => active.get(id));
 	t = Date.now();
-	await Promise.all([n8n.publishAll(toPublish.map((x) => x.wf.id)), unpublishSending ? n8n.cli(['unpublish:workflow', `--id=${sending.wf.id}`]) : null]);
-	if (unpublishSending) say('sending unpublished (no TELEGRAM_BOT_TOKEN)');
+	// The older intake listens on the same path as GetCourse Trigger: it goes first.
+	await Promise.all(olderActive.map((id) => n8n.cli(['unpublish:workflow', `--id=${id}`])));
+	if (olderActive.length) say(`unpublished the older intake/processing/sending workflows (${olderActive.join(', ')}): the full pipeline replaces them`);
+	await n8n.publishAll(toPublish.map((x) => x.wf.id));
 	if (toPublish.length) say(`published: ${toPublish.map((x) => x.name).join(', ')} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+	if (staffChatId) say(`staff alerts go to Telegram chat ${staffChatId} (GETCOURSE_STAFF_CHAT_ID)`);
 }
 
-module.exports = { importAndPublish };
+module.exports = { importAndPublish, transformFor };

@@ -27,7 +27,6 @@ let timings;
 let t0;
 const post = (...a) => ctx.post(...a);
 const until = (...a) => ctx.until(...a);
-const processQuery = (fields) => '?' + new URLSearchParams(fields).toString();
 
 beforeAll(async () => {
 	ctx = await setupE2E({ templates: ['intake', 'processing', 'sending'], label: 'e2e' });
@@ -37,7 +36,7 @@ beforeAll(async () => {
 	for (const row of ctx.storedWorkflows) {
 		expect(row.activeVersionId).toBeTruthy();
 		for (const node of row.nodes) {
-			for (const ref of Object.values(node.credentials || {})) expect(ref.id).toMatch(/^gcbE2e(Pg|Tg)Cred0001$/);
+			for (const ref of Object.values(node.credentials || {})) expect(ref.id).toMatch(/^gcbE2e(Pg|Tg|Ws)Cred0001$/);
 		}
 	}
 }, 20 * 60 * 1000);
@@ -75,17 +74,16 @@ describe('GetCourse Bot in real n8n', () => {
 
 		// B. Process "call URL": GET, values in the query string, local date
 		res = await rt.httpRequest(
-			webhookUrl +
-				processQuery({
-					user_id: OLGA.userId,
-					user_email: OLGA.email,
-					answer_id: answerIds.olgaProcess,
-					answer_status: 'new',
-					answer_training_id: TRAINING.id,
-					answer_lesson_id: LESSON.id,
-					answer_text: 'Ответ Ольги по уроку 2.3',
-					event_date: '2026-02-03 15:10:00',
-				}),
+			ctx.urlWith({
+				user_id: OLGA.userId,
+				user_email: OLGA.email,
+				answer_id: answerIds.olgaProcess,
+				answer_status: 'new',
+				answer_training_id: TRAINING.id,
+				answer_lesson_id: LESSON.id,
+				answer_text: 'Ответ Ольги по уроку 2.3',
+				event_date: '2026-02-03 15:10:00',
+			}),
 		);
 		expect(res.status).toBe(200);
 		expect(res.json).toMatchObject({ status: 'stored' });

@@ -172,17 +172,27 @@ describe('one notification per event', () => {
 		expect(await q(`SELECT chat_id FROM notifications`)).toEqual([{ chat_id: '1001' }]);
 	});
 
-	it('a late "new" stored before processing, after a later "accepted": stale at resolve time, never notified', async () => {
+	it('a late "new" that raced a later "accepted" past the store is stale at resolve time, never notified', async () => {
 		await seedReference(t.db, { mentors: [MARIA], students: [IVAN], mapping: [{ student_email: IVAN.email, mentor_email: MARIA.email }] });
-		// both in one batch: the store cannot see its sibling, Resolve Mentor does
-		await store([processCall({ answer_id: '1', event_date: '2025-12-20 14:00:00' }), processCall({ answer_id: '1', answer_status: 'accepted', event_date: '2025-12-20 15:00:00' })]);
+		await store([processCall({ answer_id: '1', answer_status: 'accepted', event_date: '2025-12-20 15:00:00' })]);
+		// a concurrent store that did not see the "accepted" yet left the late "new" waiting
+		await q(`INSERT INTO webhook_events (idempotency_key, event_date, user_id, user_email, answer_id, answer_status, answer_training_id)
+		         VALUES ('answer:1:new:late', '2025-12-20 11:00:00+00', '45678901', 'ivan@example.ru', '1', 'new', '889900')`);
 		const [resolved, unresolved] = await resolve();
 		expect(resolved).toHaveLength(0);
 		expect(unresolved).toHaveLength(0);
-		expect(await q(`SELECT answer_status, processed, skip_reason FROM webhook_events ORDER BY event_date`)).toEqual([
-			{ answer_status: 'new', processed: true, skip_reason: 'stale' },
+		expect(await q(`SELECT answer_status, processed, skip_reason FROM webhook_events ORDER BY id`)).toEqual([
 			{ answer_status: 'accepted', processed: true, skip_reason: 'status' },
+			{ answer_status: 'new', processed: true, skip_reason: 'stale' },
 		]);
+	});
+
+	it('a "new" that arrived before its "accepted" still notifies, even when processed after it (schedules only)', async () => {
+		await seedReference(t.db, { mentors: [MARIA], students: [IVAN], mapping: [{ student_email: IVAN.email, mentor_email: MARIA.email }] });
+		await store([processCall({ answer_id: '1', event_date: '2025-12-20 14:00:00' })]);
+		await store([processCall({ answer_id: '1', answer_status: 'accepted', event_date: '2025-12-20 15:00:00' })]);
+		const [resolved] = await resolve();
+		expect(json(resolved).map((r) => [r.answer.id, r.answer.status])).toEqual([['1', 'new']]);
 	});
 });
 

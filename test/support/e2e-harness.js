@@ -98,8 +98,9 @@ async function insertReferenceData(q) {
  * @param {string[]} o.templates  names in workflows/ (e.g. ['intake', 'processing', 'sending'])
  * @param {string} [o.label]      goes into database and schema names
  * @param {object} [o.n8nEnv]     more environment for every n8n command of the instance (e.g. queue mode)
+ * @param {function} [o.transform] (workflow) => workflow, applied to each template before import
  */
-async function setupE2E({ templates, label = 'e2e', n8nEnv = {} }) {
+async function setupE2E({ templates, label = 'e2e', n8nEnv = {}, transform }) {
 	const t0 = Date.now();
 	const timings = {};
 	const mark = (name) => (timings[name] = Date.now() - t0);
@@ -218,7 +219,7 @@ async function setupE2E({ templates, label = 'e2e', n8nEnv = {} }) {
 			{ id: 'gcbE2eWsCred0001', name: CREDENTIALS.webhookSecret.name, type: CREDENTIALS.webhookSecret.type, data: { secret: SECRET } },
 		]);
 		mark('credentialsImported');
-		ctx.workflows = await ctx.n8n.importWorkflows(templates.map(rt.templatePath), { publish: true });
+		ctx.workflows = await ctx.n8n.importWorkflows(templates.map(rt.templatePath), { publish: true, transform });
 		mark('workflowsImportedAndPublished');
 		ctx.storedWorkflows = await rt.withPg(pg, ctx.n8nDb, async (c) => (await c.query(`SELECT id, nodes, "activeVersionId" FROM workflow_entity`)).rows);
 
@@ -245,8 +246,18 @@ async function setupE2E({ templates, label = 'e2e', n8nEnv = {} }) {
 			await new Promise((r) => setTimeout(r, intervalMs));
 		}
 	};
-	ctx.post = (body, { query = '', headers = {} } = {}) => rt.httpRequest(`${ctx.webhookUrl}${query}`, { method: 'POST', body, headers });
-	ctx.get = (fields) => rt.httpRequest(`${ctx.webhookUrl}?${new URLSearchParams(fields).toString()}`);
+	/** The webhook URL with the query given (a string "?a=1" or an object) and the secret (secret: null leaves it out). */
+	ctx.urlWith = (query = '', secret = SECRET) => {
+		const params = new URLSearchParams(typeof query === 'string' ? query.replace(/^\?/, '') : query);
+		if (secret !== null) params.set('secret', secret);
+		const qs = params.toString();
+		return qs ? `${ctx.webhookUrl}?${qs}` : ctx.webhookUrl;
+	};
+	ctx.post = (body, { query = '', headers = {}, secret = SECRET } = {}) => rt.httpRequest(ctx.urlWith(query, secret), { method: 'POST', body, headers });
+	ctx.get = (fields, { secret = SECRET } = {}) => rt.httpRequest(ctx.urlWith(fields, secret));
+	/** Executions n8n recorded for a workflow (the templates save successful ones only when a test's transform says so). */
+	ctx.executions = async (workflowId) =>
+		rt.withPg(ctx.pg, ctx.n8nDb, async (c) => (await c.query(`SELECT id, status, mode FROM execution_entity WHERE "workflowId" = $1 ORDER BY id`, [workflowId])).rows);
 	return ctx;
 }
 

@@ -1,0 +1,200 @@
+'use strict';
+/**
+ * Scenario: webhook → message at the Bot API peer, through `npm start`'s own setup.
+ *
+ *   npm run build && node bench/webhook-to-telegram.js
+ *   (BENCH_LATENCY_ANSWERS=100, BENCH_LATENCY_CONCURRENCY=10, BENCH_LATENCY_MENTORS=50)
+ *
+ * `node scripts/start.js --no-build` runs as a user runs it (fresh data folder, embedded
+ * PostgreSQL, real n8n, the full-pipeline template as shipped: GetCourse Trigger → Resolve Mentor
+ * → Create Notification → Send Pending), with TELEGRAM_API_BASE_URL pointing at a loopback Bot
+ * API peer that enforces Telegram's limits (429 beyond 30/s overall or 1/s per chat). The answers
+ * (half Tech API JSON POSTs, half process "Вызвать URL" GETs, students spread over the mentors)
+ * are posted with a fixed number in flight; each one's latency is the time from the start of its
+ * POST to the moment the peer accepted its message. Then every answer is posted again (a
+ * redelivery: 200 duplicate, no execution) and the peer must see nothing new.
+ * Printed: p50 / p95 / max latency, 429s at the peer, duplicates (target p50 ≤ 3 s, p95 ≤ 10 s).
+ */
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { Client } = require('pg');
+const { header, table, fmt, ROOT } = require('./common');
+const { percentile } = require('./loadgen');
+const rt = require(path.join(ROOT, 'scripts/n8n'));
+const { createTelegramPeer } = require(path.join(ROOT, 'test/support/telegram-peer'));
+
+const ANSWERS = Math.max(10, Number(process.env.BENCH_LATENCY_ANSWERS || 100));
+const CONCURRENCY = Math.max(1, Number(process.env.BENCH_LATENCY_CONCURRENCY || 10));
+const MENTORS = Math.max(1, Number(process.env.BENCH_LATENCY_MENTORS || 50));
+const TOKEN = '7000000002:AAbenchLatencyTokenNotReal_abcdef';
+const SECRET = `bench-latency-${rt.randomId(24)}`;
+
+/** Runs `fn` over `items` with `limit` in flight. */
+async function pool(items, limit, fn) {
+	let next = 0;
+	await Promise.all(
+		Array.from({ length: limit }, async () => {
+			while (next < items.length) {
+				const i = next++;
+				await fn(items[i], i);
+			}
+		}),
+	);
+}
+
+function startNpmStart(env) {
+	const child = spawn(process.execPath, [path.join(ROOT, 'scripts/start.js'), '--no-build'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+	let output = '';
+	child.stdout.on('data', (c) => (output += c));
+	child.stderr.on('data', (c) => (output += c));
+	const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+	return {
+		child,
+		output: () => output,
+		exited,
+		async ready(timeoutMs = 600000) {
+			const deadline = Date.now() + timeoutMs;
+			while (!/Webhook:\s+http/.test(output)) {
+				if (child.exitCode !== null) throw new Error(`npm start exited:\n${output.split(SECRET).join('***').slice(-3000)}`);
+				if (Date.now() > deadline) throw new Error('npm start not ready in time');
+				await new Promise((r) => setTimeout(r, 200));
+			}
+			return /Webhook:\s+(http\S+)/.exec(output)[1];
+		},
+		async stop() {
+			if (child.exitCode !== null) return;
+			try {
+				process.kill(child.pid, 'SIGINT');
+			} catch {}
+			await exited;
+		},
+	};
+}
+
+function answer(i) {
+	const student = i % (MENTORS * 2);
+	const userId = String(47000000 + student);
+	const answerId = String(930000000 + i);
+	const text = `Ответ для замера №${i}`;
+	if (i % 2 === 0) {
+		const ts64 = 1770109511 + i;
+		return {
+			method: 'POST',
+			body: { json: { ts64, eventType: 'getcourse/lessonAnswerCreated', answer: { id: `'${answerId}'`, status: 'new', text, user_id: Number(userId), lesson_id: 2223334, training_id: 889900 } } },
+			query: {},
+		};
+	}
+	return {
+		method: 'GET',
+		query: { user_id: userId, user_email: `lat.s${student}@example.ru`, answer_id: answerId, answer_status: 'new', answer_text: text, answer_training_id: '889900', event_date: '2026-02-03 15:10:00' },
+	};
+}
+
+async function main() {
+	header('Webhook → Telegram through npm start', `${ANSWERS} answers, ${CONCURRENCY} in flight, ${MENTORS} mentors, ${MENTORS * 2} students; real n8n ${rt.N8N_VERSION} (regular mode), embedded PostgreSQL`);
+	const peer = createTelegramPeer({ token: TOKEN, enforceLimits: true });
+	const peerUrl = await peer.start();
+	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gcb-bench-latency-'));
+	fs.chmodSync(dataDir, 0o777);
+	const pgPort = await rt.freePort();
+	const env = { ...process.env };
+	for (const k of Object.keys(env)) if (/^(POSTGRES_|N8N_|DB_)/.test(k)) delete env[k];
+	Object.assign(env, {
+		GETCOURSE_BOT_DATA_DIR: dataDir,
+		GETCOURSE_BOT_PG_PORT: String(pgPort),
+		N8N_PORT: String(await rt.freePort()),
+		N8N_RUNNERS_BROKER_PORT: String(await rt.freePort()),
+		GETCOURSE_SHARED_SECRET: SECRET,
+		TELEGRAM_BOT_TOKEN: TOKEN,
+		TELEGRAM_API_BASE_URL: peerUrl,
+	});
+	const started = Date.now();
+	const app = startNpmStart(env);
+	let db;
+	try {
+		const webhook = await app.ready();
+		console.log(`npm start ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+		db = new Client({ host: '127.0.0.1', port: pgPort, user: 'postgres', password: 'getcourse-bot-local', database: 'getcourse_bot' });
+		await db.connect();
+		await db.query(
+			`INSERT INTO mentors (email, first_name, telegram_id, valid_from)
+			 SELECT 'lat.m' || k || '@school.test', 'Наставник ' || k, 600000 + k, '2020-01-01' FROM generate_series(0, $1::int - 1) k`,
+			[MENTORS],
+		);
+		await db.query(
+			`INSERT INTO students (user_id, email, first_name, valid_from)
+			 SELECT (47000000 + k)::text, 'lat.s' || k || '@example.ru', 'Ученик ' || k, '2020-01-01' FROM generate_series(0, $1::int * 2 - 1) k`,
+			[MENTORS],
+		);
+		await db.query(
+			`INSERT INTO mapping (student_email, mentor_email, training_id, valid_from)
+			 SELECT 'lat.s' || k || '@example.ru', 'lat.m' || (k % $1::int) || '@school.test', NULL, '2020-01-01' FROM generate_series(0, $1::int * 2 - 1) k`,
+			[MENTORS],
+		);
+
+		const url = (query) => {
+			const u = new URL(webhook);
+			for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
+			return u.toString();
+		};
+		const sentAt = new Map();
+		const statuses = {};
+		const t0 = Date.now();
+		await pool(
+			Array.from({ length: ANSWERS }, (_, i) => i),
+			CONCURRENCY,
+			async (i) => {
+				const a = answer(i);
+				sentAt.set(i, Date.now());
+				const res = await rt.httpRequest(url(a.query), { method: a.method, body: a.body });
+				statuses[`${res.status} ${res.json && res.json.status}`] = (statuses[`${res.status} ${res.json && res.json.status}`] || 0) + 1;
+			},
+		);
+		const postedMs = Date.now() - t0;
+		const deadline = Date.now() + 300000;
+		while (peer.messages.length < ANSWERS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+		const latencies = [];
+		for (const m of peer.messages) {
+			const i = Number(/№(\d+)/.exec(m.text)?.[1]);
+			if (sentAt.has(i)) latencies.push(m.at - sentAt.get(i));
+		}
+		latencies.sort((a, b) => a - b);
+		// Redeliveries: duplicates, no execution, nothing new at the peer.
+		const before = peer.messages.length;
+		const dupStatuses = {};
+		const d0 = Date.now();
+		await pool(
+			Array.from({ length: ANSWERS }, (_, i) => i),
+			CONCURRENCY,
+			async (i) => {
+				const a = answer(i);
+				const res = await rt.httpRequest(url(a.query), { method: a.method, body: a.body });
+				dupStatuses[`${res.status} ${res.json && res.json.status}`] = (dupStatuses[`${res.status} ${res.json && res.json.status}`] || 0) + 1;
+			},
+		);
+		const dupMs = Date.now() - d0;
+		await new Promise((r) => setTimeout(r, 3000));
+		const keys = peer.messages.map((m) => `${m.chat_id}|${m.text}`);
+		const duplicates = keys.length - new Set(keys).size;
+
+		console.log(`answers posted in ${fmt(postedMs)} ms: ${JSON.stringify(statuses)}; redeliveries in ${fmt(dupMs)} ms: ${JSON.stringify(dupStatuses)}\n`);
+		table(
+			['messages', 'p50 ms', 'p95 ms', 'max ms', '429 at the peer', 'duplicates', 'after redeliveries'],
+			[[`${fmt(latencies.length)} of ${fmt(ANSWERS)}`, fmt(percentile(latencies, 50)), fmt(percentile(latencies, 95)), fmt(latencies[latencies.length - 1]), fmt(peer.limited.overall + peer.limited.perChat), fmt(duplicates), `${fmt(peer.messages.length - before)} new`]],
+		);
+		const met = latencies.length === ANSWERS && percentile(latencies, 50) <= 3000 && percentile(latencies, 95) <= 10000 && duplicates === 0 && peer.messages.length === before;
+		console.log(`\ntarget (p50 ≤ 3 s, p95 ≤ 10 s, every answer once, nothing after redeliveries): ${met ? 'met' : 'NOT met'}`);
+	} finally {
+		if (db) await db.end().catch(() => undefined);
+		await app.stop();
+		await peer.stop();
+		fs.rmSync(dataDir, { recursive: true, force: true });
+	}
+}
+
+main().catch((err) => {
+	console.error(err);
+	process.exit(1);
+});

@@ -1,23 +1,26 @@
 'use strict';
 /**
- * Scenario 4: the intake webhook in real n8n (2.40.7, Node 24, regular mode) against a bare n8n
- * webhook that does the least a webhook → PostgreSQL workflow can do.
+ * Scenario 4: intake in real n8n (2.40.7, Node 24, regular mode), side by side in one instance:
+ *  - trigger: GetCourse Trigger in the shipped workflows/full-pipeline.json, POST
+ *    /webhook/getcourse?secret=…: secret, typing, storage, answer; each new answer also starts an
+ *    execution (Resolve Mentor → Create Notification → Send Pending to a loopback Bot API peer);
+ *  - trigger (duplicates): the same calls again: answered "duplicate", no execution;
+ *  - intake: the older shape, workflows/intake.json (Webhook → Store Event → Respond to Webhook),
+ *    moved to /webhook/getcourse-intake;
+ *  - bare: Webhook (POST /webhook/bare) → n8n's own Postgres node executeQuery
+ *    `INSERT INTO bench_bare(payload) VALUES ($1::jsonb)` → Respond to Webhook: the least a
+ *    webhook → PostgreSQL workflow can do.
  *
  *   npm run build && node bench/intake-n8n.js
  *   (BENCH_INTAKE_RUNS=3, BENCH_INTAKE_SECONDS=10, BENCH_INTAKE_CONCURRENCY=10)
  *
- * One n8n instance (fresh n8n database, this package linked from dist/) serves both, published:
- *  - intake: the shipped workflows/intake.json as it is (Webhook → GetCourse Store Event →
- *    Respond to Webhook), POST /webhook/getcourse;
- *  - bare: Webhook (POST /webhook/bare) → n8n's own Postgres node (credential type `postgres`,
- *    same database) executeQuery `INSERT INTO bench_bare(payload) VALUES ($1::jsonb)` with the
- *    body → Respond to Webhook; the same workflow settings as the template.
- * Both get the same request: a GetCourse process "call URL" POST with the fields in a
- * form-urlencoded body; for intake every request carries a distinct answer_id, so each one is
- * stored (not answered as a duplicate). Load: bench/loadgen.js, a fixed number of keep-alive
- * connections each sending one request after another; runs alternate (intake, bare, bare, intake,
- * …) after a short warm-up of each. Reported per way: medians over the runs of p50/p99 latency
- * and requests/s, and the ratio intake p50 / bare p50 (target ≤ 1.1×).
+ * Every request is a GetCourse process "call URL" POST with the fields in a form-urlencoded body
+ * and a distinct answer id (so each one is stored). Load: bench/loadgen.js, a fixed number of
+ * keep-alive connections each sending one request after another; the ways alternate run by run,
+ * after a short warm-up of each, and after every trigger run the executions it started are let
+ * finish (every event processed, every message sent) before the next run. Reported per way: the
+ * medians over the runs of p50/p99 latency and requests/s; targets: trigger ≥ 3× bare req/s and
+ * trigger p50 ≤ 0.5× bare p50.
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -26,6 +29,10 @@ const { freshSchema, median, fmt, table, header, ROOT } = require('./common');
 const { loadTest } = require('./loadgen');
 const rt = require(path.join(ROOT, 'scripts/n8n'));
 const { CREDENTIALS } = require(path.join(ROOT, 'dist/lib/credentialNames.js'));
+const { createTelegramPeer } = require(path.join(ROOT, 'test/support/telegram-peer'));
+
+const TOKEN = '7000000003:AAbenchIntakeTokenNotReal_abcdefg';
+const SECRET = `bench-intake-${rt.randomId(24)}`;
 
 const RUNS = Math.max(1, Number(process.env.BENCH_INTAKE_RUNS || 3));
 const SECONDS = Math.max(1, Number(process.env.BENCH_INTAKE_SECONDS || 10));
@@ -87,19 +94,32 @@ function processCall(path_, n, runTag) {
 		answer_status: 'new',
 		answer_training_id: '889900',
 		answer_lesson_id: '2223334',
-		answer_text: 'Сделал упражнение 2, прошу проверить',
+		answer_text: `Сделал упражнение 2, прошу проверить (${runTag}-${n})`,
 		event_date: '2026-02-03 15:10:00',
 	}).toString();
 	return { method: 'POST', path: path_, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body };
 }
 
+const waysOf = (base) => ({
+	trigger: `${base}/webhook/getcourse?secret=${encodeURIComponent(SECRET)}`,
+	duplicates: `${base}/webhook/getcourse?secret=${encodeURIComponent(SECRET)}`,
+	intake: `${base}/webhook/getcourse-intake?secret=${encodeURIComponent(SECRET)}`,
+	bare: `${base}/webhook/bare`,
+});
+
 async function main() {
 	header(
-		'Intake webhook in n8n vs a bare webhook → Postgres → respond',
-		`${RUNS} alternating runs × ${SECONDS} s per way, ${CONCURRENCY} keep-alive connections, ${WARMUP_SECONDS} s warm-up each; real n8n ${rt.N8N_VERSION} (regular mode)`,
+		'Intake in n8n: GetCourse Trigger vs Store Event vs a bare webhook → Postgres → respond',
+		`${RUNS} alternating runs × ${SECONDS} s per way, ${CONCURRENCY} keep-alive connections, ${WARMUP_SECONDS} s warm-up each; real n8n ${rt.N8N_VERSION} (regular mode, expression engine ${process.env.BENCH_EXPRESSION_ENGINE || "n8n's default (vm)"})`,
 	);
 	const s = await freshSchema('intake');
 	await s.q('CREATE TABLE bench_bare (id bigserial PRIMARY KEY, payload jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
+	// 5,000 students over 50 mentors, so that every stored answer is resolved and sent
+	await s.q(`INSERT INTO mentors (email, telegram_id, valid_from) SELECT 'bm' || k || '@school.test', 700000 + k, '2020-01-01' FROM generate_series(0, 49) k`);
+	await s.q(`INSERT INTO students (user_id, email, valid_from) SELECT (45000000 + k)::text, 'student' || k || '@example.ru', '2020-01-01' FROM generate_series(0, 4999) k`);
+	await s.q(`INSERT INTO mapping (student_email, mentor_email, valid_from) SELECT 'student' || k || '@example.ru', 'bm' || (k % 50) || '@school.test', '2020-01-01' FROM generate_series(0, 4999) k`);
+	const peer = createTelegramPeer({ token: TOKEN });
+	const peerUrl = await peer.start();
 	const pg = { host: s.credential.hostExternal, port: s.credential.port, user: s.credential.user, password: s.credential.password };
 	const n8nDb = `n8n_bench_${rt.randomId(8).toLowerCase()}`;
 	const userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'gcb-bench-n8n-'));
@@ -114,12 +134,18 @@ async function main() {
 			dbName: n8nDb,
 			encryptionKey: rt.randomId(32),
 			db: pg,
-			extra: { GENERIC_TIMEZONE: 'Europe/Moscow', N8N_LOG_LEVEL: 'warn' },
+			extra: {
+				GENERIC_TIMEZONE: 'Europe/Moscow',
+				N8N_LOG_LEVEL: 'warn',
+				...(process.env.BENCH_EXPRESSION_ENGINE ? { N8N_EXPRESSION_ENGINE: process.env.BENCH_EXPRESSION_ENGINE } : {}),
+			},
 		});
 		await n8n.init();
 		await n8n.linkPackage(ROOT);
 		await n8n.importCredentials([
 			{ id: 'gcbBenchPgCred01', name: CREDENTIALS.postgres.name, type: CREDENTIALS.postgres.type, data: { ...s.credential, hostInternal: s.credential.hostExternal } },
+			{ id: 'gcbBenchWsCred01', name: CREDENTIALS.webhookSecret.name, type: CREDENTIALS.webhookSecret.type, data: { secret: SECRET } },
+			{ id: 'gcbBenchTgCred01', name: CREDENTIALS.telegram.name, type: CREDENTIALS.telegram.type, data: { accessToken: TOKEN, baseUrl: peerUrl } },
 			{
 				id: 'gcbBenchN8nPg001',
 				name: 'Bench PostgreSQL',
@@ -128,58 +154,83 @@ async function main() {
 			},
 		]);
 		fs.writeFileSync(wfFile, JSON.stringify(bareWorkflow(s.schema)));
-		await n8n.importWorkflows([rt.templatePath('intake'), wfFile], { publish: true });
+		// The older intake moves off the trigger's path.
+		const movePath = (wf) => {
+			for (const node of wf.nodes) if (node.type === 'n8n-nodes-base.webhook') node.parameters.path = 'getcourse-intake';
+			return wf;
+		};
+		await n8n.importWorkflows([rt.templatePath('full-pipeline'), rt.templatePath('intake'), wfFile], {
+			publish: true,
+			transform: (wf) => (wf.id === 'gcbIntake0000001' ? movePath(wf) : wf),
+		});
 		server = await n8n.start({
 			probes: [
 				{ path: 'getcourse', method: 'PATCH' },
+				{ path: 'getcourse-intake', method: 'PATCH' },
 				{ path: 'bare', method: 'GET' },
 			],
 		});
 		console.log(`n8n ready in ${(server.readyMs / 1000).toFixed(1)} s (PID ${server.pid})\n`);
-
-		const ways = {
-			intake: { url: `${server.baseUrl}/webhook/getcourse`, path: '/webhook/getcourse' },
-			bare: { url: `${server.baseUrl}/webhook/bare`, path: '/webhook/bare' },
+		const ways = waysOf(server.baseUrl);
+		const count = async (sql) => Number((await s.q(sql)).rows[0].n);
+		/** The trigger's executions finish: every event processed, every notification sent. */
+		const drained = async () => {
+			const deadline = Date.now() + 600000;
+			while (Date.now() < deadline) {
+				const left = await count(`SELECT (SELECT count(*) FROM webhook_events WHERE processed = false) + (SELECT count(*) FROM notifications WHERE status <> 'sent') AS n`);
+				if (!left) return;
+				await new Promise((r) => setTimeout(r, 500));
+			}
+			throw new Error('the trigger\'s executions did not finish within 10 minutes');
 		};
 		let tag = 10;
+		const last = {};
 		const once = async (way, seconds) => {
-			const runTag = String(tag++);
-			const r = await loadTest({ url: ways[way].url, concurrency: CONCURRENCY, durationMs: seconds * 1000, request: (n) => processCall(ways[way].path, n, runTag) });
+			const runTag = way === 'duplicates' ? last.trigger : String(tag++);
+			if (way === 'trigger') last.trigger = runTag;
+			const u = new URL(ways[way]);
+			const r = await loadTest({
+				url: ways[way],
+				concurrency: CONCURRENCY,
+				durationMs: seconds * 1000,
+				// duplicates: the calls of the last trigger run again, in the same order
+				request: (n) => processCall(u.pathname + u.search, way === 'duplicates' ? n % last.count : n, runTag),
+			});
+			if (way === 'trigger') last.count = r.requests;
 			if (r.errors) throw new Error(`${way}: ${r.errors} of ${r.requests} requests failed (first: ${r.firstError}; statuses ${JSON.stringify(r.statuses)})`);
+			if (way === 'trigger') await drained();
 			return r;
 		};
 		// warm-up (JIT, pools), not counted
-		await once('intake', WARMUP_SECONDS);
-		await once('bare', WARMUP_SECONDS);
-		const results = { intake: [], bare: [] };
+		for (const way of ['trigger', 'duplicates', 'intake', 'bare']) await once(way, WARMUP_SECONDS);
+		const results = { trigger: [], duplicates: [], intake: [], bare: [] };
 		for (let run = 0; run < RUNS; run++) {
-			const order = run % 2 === 0 ? ['intake', 'bare'] : ['bare', 'intake'];
+			const order = run % 2 === 0 ? ['trigger', 'duplicates', 'intake', 'bare'] : ['bare', 'intake', 'trigger', 'duplicates'];
 			for (const way of order) {
 				const r = await once(way, SECONDS);
 				results[way].push(r);
-				console.log(`run ${run + 1} ${way.padEnd(6)}: ${fmt(r.ok)} requests, ${r.rps.toFixed(1)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`);
+				console.log(`run ${run + 1} ${way.padEnd(10)}: ${fmt(r.ok)} requests, ${r.rps.toFixed(1)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`);
 			}
 		}
-		// Every answered request did its write.
-		const stored = Number((await s.q('SELECT count(*) AS n FROM webhook_events')).rows[0].n);
-		const bareRows = Number((await s.q('SELECT count(*) AS n FROM bench_bare')).rows[0].n);
-		const okIntake = RUNS && [...results.intake].reduce((a, r) => a + r.ok, 0);
-		const okBare = [...results.bare].reduce((a, r) => a + r.ok, 0);
-		console.log(`\nrows written: webhook_events ${fmt(stored)} (incl. warm-up), bench_bare ${fmt(bareRows)} (incl. warm-up); counted requests ${fmt(okIntake)} / ${fmt(okBare)}`);
+		const stored = await count('SELECT count(*) AS n FROM webhook_events');
+		const sent = peer.messages.length;
+		const keys = peer.messages.map((m) => `${m.chat_id}|${m.text}`);
+		console.log(`\nrows: webhook_events ${fmt(stored)}, bench_bare ${fmt(await count('SELECT count(*) AS n FROM bench_bare'))} (incl. warm-up); messages at the peer ${fmt(sent)}, duplicates ${fmt(keys.length - new Set(keys).size)}`);
 
 		const row = (way) => {
 			const rs = results[way];
-			return [way, fmt(median(rs.map((r) => r.p50)), 1), fmt(median(rs.map((r) => r.p99)), 1), fmt(median(rs.map((r) => r.rps)), 1), fmt(Math.min(...rs.map((r) => r.p50)), 1), fmt(Math.max(...rs.map((r) => r.p50)), 1)];
+			return [way, fmt(median(rs.map((r) => r.p50)), 1), fmt(median(rs.map((r) => r.p99)), 1), fmt(median(rs.map((r) => r.rps)), 1), fmt(Math.min(...rs.map((r) => r.rps)), 1), fmt(Math.max(...rs.map((r) => r.rps)), 1)];
 		};
 		console.log('');
-		table(['way', 'p50 ms (median)', 'p99 ms (median)', 'req/s (median)', 'p50 min', 'p50 max'], [row('intake'), row('bare')]);
-		const ratio = median(results.intake.map((r) => r.p50)) / median(results.bare.map((r) => r.p50));
-		const perRun = median(results.intake.map((r, i) => r.p50 / results.bare[i].p50));
-		const rpsRatio = median(results.intake.map((r) => r.rps)) / median(results.bare.map((r) => r.rps));
-		console.log(`\nintake p50 / bare p50: ${ratio.toFixed(2)}× (median of per-run ratios ${perRun.toFixed(2)}×); req/s intake / bare: ${rpsRatio.toFixed(2)}`);
-		console.log(`target (intake p50 ≤ 1.1 × bare p50): ${ratio <= 1.1 ? 'met' : 'NOT met'}`);
+		table(['way', 'p50 ms (median)', 'p99 ms (median)', 'req/s (median)', 'req/s min', 'req/s max'], ['trigger', 'duplicates', 'intake', 'bare'].map(row));
+		const med = (way, k) => median(results[way].map((r) => r[k]));
+		const rpsRatio = med('trigger', 'rps') / med('bare', 'rps');
+		const p50Ratio = med('trigger', 'p50') / med('bare', 'p50');
+		console.log(`\ntrigger / bare: ${rpsRatio.toFixed(2)}× the req/s, ${p50Ratio.toFixed(2)}× the p50 (duplicates: ${(med('duplicates', 'rps') / med('bare', 'rps')).toFixed(2)}×, ${(med('duplicates', 'p50') / med('bare', 'p50')).toFixed(2)}×)`);
+		console.log(`targets (≥ 3× req/s, ≤ 0.5× p50): ${rpsRatio >= 3 && p50Ratio <= 0.5 ? 'met' : 'NOT met'}`);
 	} finally {
 		if (server) await server.stop();
+		await peer.stop();
 		await rt.dropDatabase(n8nDb, pg).catch((e) => console.error(`drop ${n8nDb}: ${e.message}`));
 		fs.rmSync(userFolder, { recursive: true, force: true });
 		await s.drop();

@@ -12,6 +12,7 @@ import { sendPending, TelegramStopError } from '../../lib/telegram/sendPending';
 import { checkRequestTimeout, resolveSendOptions } from '../../lib/telegram/sendOptions';
 import { redact } from '../../lib/db/connectionErrors';
 import type { Db } from '../../lib/db/pool';
+import { credentialsOf } from '../shared/credentialCache';
 import { credentialTestMethods, dbFor, TELEGRAM_CREDENTIAL } from '../shared/database';
 import { logRun } from '../shared/runLog';
 import { n8nPostJson } from '../shared/telegramTransport';
@@ -135,7 +136,7 @@ export class GetCourseSendPending implements INodeType {
 		let db: Db | undefined;
 		const item = (json: object): INodeExecutionData => ({ json: json as IDataObject, pairedItem: { item: 0 } });
 		try {
-			const tg = await this.getCredentials(TELEGRAM_CREDENTIAL);
+			const tg = await credentialsOf(this, TELEGRAM_CREDENTIAL);
 			token = String(tg.accessToken ?? '').trim();
 			const baseUrl = String(tg.baseUrl || 'https://api.telegram.org').trim();
 			checkToken(token);

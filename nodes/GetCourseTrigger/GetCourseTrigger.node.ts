@@ -11,6 +11,7 @@ import { isValidTimeZone } from '../../lib/payload/dates';
 import type { FieldMap } from '../../lib/payload/fields';
 import { DEFAULT_MAX_BODY_BYTES, receiveWebhook } from '../../lib/store/receiveWebhook';
 import { LOG_SOURCE } from '../../lib/store/storeEvents';
+import { credentialsOf } from '../shared/credentialCache';
 import { credentialTestMethods, dbFor } from '../shared/database';
 import { fieldsProperty, notifyCommentsProperty, notifyStatusesProperty, parseNotifyStatuses } from '../shared/intakeProperties';
 import { logRun } from '../shared/runLog';
@@ -91,7 +92,7 @@ export class GetCourseTrigger implements INodeType {
 		};
 		let db;
 		try {
-			const secret = String((await this.getCredentials(CREDENTIALS.webhookSecret.type)).secret ?? '');
+			const secret = String((await credentialsOf(this, CREDENTIALS.webhookSecret.type)).secret ?? '');
 			if (!secret) return answer(500, { ok: false, status: 'error', reason: 'the GetCourse Webhook Secret credential is empty' });
 			const timeZone = String(this.getNodeParameter('timeZone', 'Europe/Moscow')).trim();
 			if (!isValidTimeZone(timeZone)) return answer(500, { ok: false, status: 'error', reason: `unknown time zone "${timeZone}"` });

@@ -9,6 +9,7 @@ import type {
 import { normaliseSettings, type PgSettings } from '../../lib/config';
 import { getDb, type Db } from '../../lib/db/pool';
 import { checkSetup } from '../../lib/db/setupCheck';
+import { credentialsOf } from './credentialCache';
 import { testWebhookSecret } from './webhookSecret';
 
 export const POSTGRES_CREDENTIAL = 'getCourseBotPostgres';
@@ -20,7 +21,7 @@ export function settingsFromCredential(data: ICredentialDataDecryptedObject): Pg
 
 /** The pooled connection for this node's credential (one pool per credential, reused across runs). */
 export async function dbFor(ctx: IExecuteFunctions | IWebhookFunctions): Promise<Db> {
-	const data = await ctx.getCredentials(POSTGRES_CREDENTIAL);
+	const data = await credentialsOf(ctx, POSTGRES_CREDENTIAL);
 	return getDb(settingsFromCredential(data));
 }
 

@@ -5,6 +5,7 @@
  *    /webhook/getcourse?secret=…: secret, typing, storage, answer; each new answer also starts an
  *    execution (Resolve Mentor → Create Notification → Send Pending to a loopback Bot API peer);
  *  - trigger (duplicates): the same calls again: answered "duplicate", no execution;
+ *  - store: the same trigger set to Start Execution: Never (intake alone), /webhook/getcourse-store;
  *  - intake: the older shape, workflows/intake.json (Webhook → Store Event → Respond to Webhook),
  *    moved to /webhook/getcourse-intake;
  *  - bare: Webhook (POST /webhook/bare) → n8n's own Postgres node executeQuery
@@ -21,6 +22,9 @@
  * finish (every event processed, every message sent) before the next run. Reported per way: the
  * medians over the runs of p50/p99 latency and requests/s; targets: trigger ≥ 3× bare req/s and
  * trigger p50 ≤ 0.5× bare p50.
+ *
+ * n8n runs with the expression engine `npm start` gives it (legacy, see scripts/start.js);
+ * BENCH_EXPRESSION_ENGINE=vm measures n8n's own default instead.
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -32,6 +36,8 @@ const { CREDENTIALS } = require(path.join(ROOT, 'dist/lib/credentialNames.js'));
 const { createTelegramPeer } = require(path.join(ROOT, 'test/support/telegram-peer'));
 
 const TOKEN = '7000000003:AAbenchIntakeTokenNotReal_abcdefg';
+const ENGINE = process.env.BENCH_EXPRESSION_ENGINE || 'legacy';
+const WAYS = ['trigger', 'duplicates', 'store', 'intake', 'bare'];
 const SECRET = `bench-intake-${rt.randomId(24)}`;
 
 const RUNS = Math.max(1, Number(process.env.BENCH_INTAKE_RUNS || 3));
@@ -103,6 +109,7 @@ function processCall(path_, n, runTag) {
 const waysOf = (base) => ({
 	trigger: `${base}/webhook/getcourse?secret=${encodeURIComponent(SECRET)}`,
 	duplicates: `${base}/webhook/getcourse?secret=${encodeURIComponent(SECRET)}`,
+	store: `${base}/webhook/getcourse-store?secret=${encodeURIComponent(SECRET)}`,
 	intake: `${base}/webhook/getcourse-intake?secret=${encodeURIComponent(SECRET)}`,
 	bare: `${base}/webhook/bare`,
 });
@@ -110,7 +117,7 @@ const waysOf = (base) => ({
 async function main() {
 	header(
 		'Intake in n8n: GetCourse Trigger vs Store Event vs a bare webhook → Postgres → respond',
-		`${RUNS} alternating runs × ${SECONDS} s per way, ${CONCURRENCY} keep-alive connections, ${WARMUP_SECONDS} s warm-up each; real n8n ${rt.N8N_VERSION} (regular mode, expression engine ${process.env.BENCH_EXPRESSION_ENGINE || "n8n's default (vm)"})`,
+		`${RUNS} alternating runs × ${SECONDS} s per way, ${CONCURRENCY} keep-alive connections, ${WARMUP_SECONDS} s warm-up each; real n8n ${rt.N8N_VERSION} (regular mode, expression engine ${ENGINE})`,
 	);
 	const s = await freshSchema('intake');
 	await s.q('CREATE TABLE bench_bare (id bigserial PRIMARY KEY, payload jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
@@ -137,7 +144,7 @@ async function main() {
 			extra: {
 				GENERIC_TIMEZONE: 'Europe/Moscow',
 				N8N_LOG_LEVEL: 'warn',
-				...(process.env.BENCH_EXPRESSION_ENGINE ? { N8N_EXPRESSION_ENGINE: process.env.BENCH_EXPRESSION_ENGINE } : {}),
+				N8N_EXPRESSION_ENGINE: ENGINE,
 			},
 		});
 		await n8n.init();
@@ -159,7 +166,17 @@ async function main() {
 			for (const node of wf.nodes) if (node.type === 'n8n-nodes-base.webhook') node.parameters.path = 'getcourse-intake';
 			return wf;
 		};
-		await n8n.importWorkflows([rt.templatePath('full-pipeline'), rt.templatePath('intake'), wfFile], {
+		// The same trigger, store only, on a path of its own.
+		const storeOnly = JSON.parse(fs.readFileSync(rt.templatePath('full-pipeline'), 'utf8'));
+		storeOnly.id = 'gcbBenchStore001';
+		storeOnly.name = 'Bench — GetCourse Trigger, store only';
+		storeOnly.nodes = storeOnly.nodes.filter((n) => n.type === 'n8n-nodes-getcourse-bot.getCourseTrigger');
+		storeOnly.nodes[0].parameters = { ...storeOnly.nodes[0].parameters, path: 'getcourse-store', start: 'never' };
+		storeOnly.nodes[0].webhookId = 'b0000000-0000-4000-8000-0000000000bb';
+		storeOnly.connections = {};
+		const storeFile = path.join(userFolder, 'store.json');
+		fs.writeFileSync(storeFile, JSON.stringify(storeOnly));
+		await n8n.importWorkflows([rt.templatePath('full-pipeline'), rt.templatePath('intake'), wfFile, storeFile], {
 			publish: true,
 			transform: (wf) => (wf.id === 'gcbIntake0000001' ? movePath(wf) : wf),
 		});
@@ -167,6 +184,7 @@ async function main() {
 			probes: [
 				{ path: 'getcourse', method: 'PATCH' },
 				{ path: 'getcourse-intake', method: 'PATCH' },
+				{ path: 'getcourse-store', method: 'PATCH' },
 				{ path: 'bare', method: 'GET' },
 			],
 		});
@@ -199,13 +217,15 @@ async function main() {
 			if (way === 'trigger') last.count = r.requests;
 			if (r.errors) throw new Error(`${way}: ${r.errors} of ${r.requests} requests failed (first: ${r.firstError}; statuses ${JSON.stringify(r.statuses)})`);
 			if (way === 'trigger') await drained();
+			// store only and the older intake measure intake alone: their events must not load the next runs
+			if (way === 'store' || way === 'intake') await s.q(`UPDATE webhook_events SET processed = true, processed_at = now() WHERE processed = false AND answer_id LIKE $1`, [`${runTag}%`]);
 			return r;
 		};
 		// warm-up (JIT, pools), not counted
-		for (const way of ['trigger', 'duplicates', 'intake', 'bare']) await once(way, WARMUP_SECONDS);
-		const results = { trigger: [], duplicates: [], intake: [], bare: [] };
+		for (const way of WAYS) await once(way, WARMUP_SECONDS);
+		const results = Object.fromEntries(WAYS.map((w) => [w, []]));
 		for (let run = 0; run < RUNS; run++) {
-			const order = run % 2 === 0 ? ['trigger', 'duplicates', 'intake', 'bare'] : ['bare', 'intake', 'trigger', 'duplicates'];
+			const order = run % 2 === 0 ? WAYS : ['bare', 'intake', 'store', 'trigger', 'duplicates'];
 			for (const way of order) {
 				const r = await once(way, SECONDS);
 				results[way].push(r);
@@ -222,12 +242,13 @@ async function main() {
 			return [way, fmt(median(rs.map((r) => r.p50)), 1), fmt(median(rs.map((r) => r.p99)), 1), fmt(median(rs.map((r) => r.rps)), 1), fmt(Math.min(...rs.map((r) => r.rps)), 1), fmt(Math.max(...rs.map((r) => r.rps)), 1)];
 		};
 		console.log('');
-		table(['way', 'p50 ms (median)', 'p99 ms (median)', 'req/s (median)', 'req/s min', 'req/s max'], ['trigger', 'duplicates', 'intake', 'bare'].map(row));
+		table(['way', 'p50 ms (median)', 'p99 ms (median)', 'req/s (median)', 'req/s min', 'req/s max'], WAYS.map(row));
 		const med = (way, k) => median(results[way].map((r) => r[k]));
 		const rpsRatio = med('trigger', 'rps') / med('bare', 'rps');
 		const p50Ratio = med('trigger', 'p50') / med('bare', 'p50');
-		console.log(`\ntrigger / bare: ${rpsRatio.toFixed(2)}× the req/s, ${p50Ratio.toFixed(2)}× the p50 (duplicates: ${(med('duplicates', 'rps') / med('bare', 'rps')).toFixed(2)}×, ${(med('duplicates', 'p50') / med('bare', 'p50')).toFixed(2)}×)`);
-		console.log(`targets (≥ 3× req/s, ≤ 0.5× p50): ${rpsRatio >= 3 && p50Ratio <= 0.5 ? 'met' : 'NOT met'}`);
+		const vsBare = (way) => `${(med(way, 'rps') / med('bare', 'rps')).toFixed(2)}× the req/s, ${(med(way, 'p50') / med('bare', 'p50')).toFixed(2)}× the p50`;
+		console.log(`\ntrigger / bare: ${vsBare('trigger')}; duplicates / bare: ${vsBare('duplicates')}; store only / bare: ${vsBare('store')}`);
+		console.log(`targets for the trigger (≥ 3× req/s, ≤ 0.5× p50): ${rpsRatio >= 3 && p50Ratio <= 0.5 ? 'met' : 'NOT met'}`);
 	} finally {
 		if (server) await server.stop();
 		await peer.stop();

@@ -140,18 +140,24 @@ async function main() {
 			return u.toString();
 		};
 		const sentAt = new Map();
-		const statuses = {};
+		/** Posts every answer, CONCURRENCY in flight; returns the answers' HTTP status and outcome, counted. */
+		const postAll = async () => {
+			const statuses = {};
+			await pool(
+				Array.from({ length: ANSWERS }, (_, i) => i),
+				CONCURRENCY,
+				async (i) => {
+					const a = answer(i);
+					if (!sentAt.has(i)) sentAt.set(i, Date.now());
+					const res = await rt.httpRequest(url(a.query), { method: a.method, body: a.body });
+					const key = `${res.status} ${res.json && res.json.status}`;
+					statuses[key] = (statuses[key] || 0) + 1;
+				},
+			);
+			return statuses;
+		};
 		const t0 = Date.now();
-		await pool(
-			Array.from({ length: ANSWERS }, (_, i) => i),
-			CONCURRENCY,
-			async (i) => {
-				const a = answer(i);
-				sentAt.set(i, Date.now());
-				const res = await rt.httpRequest(url(a.query), { method: a.method, body: a.body });
-				statuses[`${res.status} ${res.json && res.json.status}`] = (statuses[`${res.status} ${res.json && res.json.status}`] || 0) + 1;
-			},
-		);
+		const statuses = await postAll();
 		const postedMs = Date.now() - t0;
 		const deadline = Date.now() + 300000;
 		while (peer.messages.length < ANSWERS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -163,17 +169,8 @@ async function main() {
 		latencies.sort((a, b) => a - b);
 		// Redeliveries: duplicates, no execution, nothing new at the peer.
 		const before = peer.messages.length;
-		const dupStatuses = {};
 		const d0 = Date.now();
-		await pool(
-			Array.from({ length: ANSWERS }, (_, i) => i),
-			CONCURRENCY,
-			async (i) => {
-				const a = answer(i);
-				const res = await rt.httpRequest(url(a.query), { method: a.method, body: a.body });
-				dupStatuses[`${res.status} ${res.json && res.json.status}`] = (dupStatuses[`${res.status} ${res.json && res.json.status}`] || 0) + 1;
-			},
-		);
+		const dupStatuses = await postAll();
 		const dupMs = Date.now() - d0;
 		await new Promise((r) => setTimeout(r, 3000));
 		const keys = peer.messages.map((m) => `${m.chat_id}|${m.text}`);

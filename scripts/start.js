@@ -27,7 +27,7 @@
  *   POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_DB, POSTGRES_SCHEMA, POSTGRES_SSL, POSTGRES_SSL_CA,
  *   TELEGRAM_BOT_TOKEN, TELEGRAM_API_BASE_URL, GETCOURSE_STAFF_CHAT_ID, GETCOURSE_SHARED_SECRET (else generated into
  *   <data>/webhook-secret), N8N_PORT, N8N_RUNNERS_BROKER_PORT (default N8N_PORT + 1), N8N_DB_NAME,
- *   N8N_ENCRYPTION_KEY, GETCOURSE_BOT_PG_PORT (embedded, default 5433), GETCOURSE_BOT_DATA_DIR
+ *   N8N_ENCRYPTION_KEY, N8N_EXPRESSION_ENGINE (default legacy), GETCOURSE_BOT_PG_PORT (embedded, default 5433), GETCOURSE_BOT_DATA_DIR
  *   (default .data), GETCOURSE_BOT_CACHE.
  */
 
@@ -126,7 +126,14 @@ async function main() {
 		encryptionKey,
 		db: pg.server,
 		// production: no stack traces in webhook error answers
-		extra: { GENERIC_TIMEZONE: process.env.GENERIC_TIMEZONE || 'Europe/Moscow', NODE_ENV: 'production' },
+		extra: {
+			GENERIC_TIMEZONE: process.env.GENERIC_TIMEZONE || 'Europe/Moscow',
+			NODE_ENV: 'production',
+			// n8n 2.40's default "vm" engine makes every call to a trigger other than n8n's own Webhook
+			// node wait for its one expression isolate: ~30 GetCourse calls/s on 2 cores against ~180
+			// with the in-process engine of n8n 1.x (bench/RESULTS.md). N8N_EXPRESSION_ENGINE=vm keeps n8n's default.
+			N8N_EXPRESSION_ENGINE: process.env.N8N_EXPRESSION_ENGINE || 'legacy',
+		},
 	});
 	await n8n.init();
 	await n8n.linkPackage(REPO);

@@ -13,7 +13,7 @@ import { LOG_SOURCE, storeEvents } from '../../lib/store/storeEvents';
 import { withClient, type Db } from '../../lib/db/pool';
 import { credentialTestMethods, dbFor } from '../shared/database';
 import { batchFailure } from '../shared/errors';
-import { fieldsProperty, notifyCommentsProperty, notifyStatusesProperty, parseNotifyStatuses } from '../shared/intakeProperties';
+import { fieldsNoticeProperty, fieldsProperty, notifyCommentsProperty, notifyStatusesProperty, parseNotifyStatuses } from '../shared/intakeProperties';
 import { logRun } from '../shared/runLog';
 import { readTimeZone, timeZoneProperty } from '../shared/timeZone';
 
@@ -77,6 +77,7 @@ export class GetCourseStoreEvent implements INodeType {
 					'Version 1 only: when set, each call must carry it as the "secret" query parameter or the X-GetCourse-Secret header. Version 2 reads it from a GetCourse Webhook Secret credential.',
 				displayOptions: { show: { '@version': [1] } },
 			},
+			fieldsNoticeProperty,
 			fieldsProperty,
 		],
 	};

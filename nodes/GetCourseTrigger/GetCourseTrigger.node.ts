@@ -13,7 +13,7 @@ import { DEFAULT_MAX_BODY_BYTES, receiveWebhook } from '../../lib/store/receiveW
 import { LOG_SOURCE } from '../../lib/store/storeEvents';
 import { credentialsOf } from '../shared/credentialCache';
 import { credentialTestMethods, dbFor } from '../shared/database';
-import { fieldsProperty, notifyCommentsProperty, notifyStatusesProperty, parseNotifyStatuses } from '../shared/intakeProperties';
+import { fieldsNoticeProperty, fieldsProperty, notifyCommentsProperty, notifyStatusesProperty, parseNotifyStatuses } from '../shared/intakeProperties';
 import { logRun } from '../shared/runLog';
 import { timeZoneProperty } from '../shared/timeZone';
 
@@ -52,7 +52,7 @@ export class GetCourseTrigger implements INodeType {
 				type: 'string',
 				default: 'getcourse',
 				required: true,
-				hint: 'GetCourse calls <n8n>/webhook/<path>?secret=<the secret>. Put that URL into the process "Вызвать URL" (with its parameters) or the Tech API subscription.',
+				hint: 'GetCourse calls https://your-n8n/webhook/getcourse?secret=… (this path, the secret of the credential above). Put that URL into the process "Вызвать URL" (with its parameters) or the Tech API subscription.',
 				description: 'The last part of the webhook URL',
 			},
 			{
@@ -76,6 +76,7 @@ export class GetCourseTrigger implements INodeType {
 				description: 'Larger calls are answered 413 and not stored (a GetCourse answer is a few KB)',
 			},
 			timeZoneProperty,
+			fieldsNoticeProperty,
 			fieldsProperty,
 		],
 	};

@@ -42,13 +42,21 @@ export const notifyCommentsProperty: INodeProperties = {
 	description: 'Whether a comment on an answer (each comment is its own event) notifies the mentor',
 };
 
+/** Shown above the names: a collection's own hint does not show in the editor. */
+export const fieldsNoticeProperty: INodeProperties = {
+	displayName:
+		'Query Parameter Names are only for a GetCourse process "Вызвать URL": the names you typed before each {object.…} placeholder in its address (for example user_email={object.user.email}). Tech API events need none.',
+	name: 'fieldsNotice',
+	type: 'notice',
+	default: '',
+};
+
 export const fieldsProperty: INodeProperties = {
 	displayName: 'Query Parameter Names',
 	name: 'fields',
 	type: 'collection',
 	placeholder: 'Add Parameter Name',
 	default: {},
-	hint: 'Only for a GetCourse process "Вызвать URL": the names you typed before each {object.…} placeholder in that URL. Tech API events need none.',
 	description: 'Defaults: ' + Object.values(DEFAULT_FIELDS).join(', '),
 	options: fieldOptions.map((f) => ({
 		displayName: f.label,

@@ -40,7 +40,7 @@ export async function startEmbedded(): Promise<PgServer> {
 	// eslint-disable-next-line @typescript-eslint/no-require-imports
 	const { startEmbeddedPostgres } = require('../../scripts/embedded-pg');
 	// eslint-disable-next-line @typescript-eslint/no-require-imports
-	const { freePort } = require('./freePort');
+	const { freePort } = require('../../scripts/n8n/http');
 	const root = mkdtempSync(join(tmpdir(), 'gcb-migrate-pg-'));
 	chmodSync(root, 0o777); // as root, PostgreSQL runs as user postgres and creates its folder here
 	const pg = await startEmbeddedPostgres({ dataDir: join(root, 'data'), port: await freePort() });

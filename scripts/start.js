@@ -158,7 +158,7 @@ async function main() {
 		n8n,
 		server: pg.server,
 		n8nDb,
-		credentialNames: new Set(credentials.map((c) => c.name)),
+		credentialIds: new Map(credentials.map((c) => [c.name, c.id])),
 		hasToken: !!token,
 		reset: args.includes('--reset-workflows'),
 		say,

@@ -18,11 +18,18 @@ const OLDER_SHAPE = ['gcbIntake0000001', 'gcbProcessing001', 'gcbSending000001']
 const SEND_PENDING = 'n8n-nodes-getcourse-bot.getCourseSendPending';
 const CREATE_NOTIFICATION = 'n8n-nodes-getcourse-bot.getCourseCreateNotification';
 
-/** Without a bot token Send Pending is disabled (notifications wait); the staff chat comes from the environment. */
-function transformFor({ hasToken, staffChatId }) {
+/**
+ * Without a bot token Send Pending is disabled (notifications wait); the staff chat comes from the
+ * environment. n8n's import resolves credential names only on enabled nodes, so the references to
+ * the credentials just imported get their ids here.
+ */
+function transformFor({ hasToken, staffChatId, credentialIds }) {
 	return (wf) => {
 		for (const node of wf.nodes || []) {
 			if (node.type === SEND_PENDING) node.disabled = !hasToken;
+			for (const ref of Object.values(node.credentials || {})) {
+				if (ref && !ref.id && credentialIds.has(ref.name)) ref.id = credentialIds.get(ref.name);
+			}
 			if (node.type === CREATE_NOTIFICATION && node.parameters && node.parameters.recipient === 'staff' && staffChatId) {
 				node.parameters.staffChatId = staffChatId;
 			}
@@ -34,7 +41,8 @@ function transformFor({ hasToken, staffChatId }) {
 const sendingMatches = (row, hasToken) =>
 	(row.nodes || []).filter((n) => n.type === SEND_PENDING).every((n) => Boolean(n.disabled) === !hasToken);
 
-async function importAndPublish({ n8n, server, n8nDb, credentialNames, hasToken, reset, say }) {
+async function importAndPublish({ n8n, server, n8nDb, credentialIds, hasToken, reset, say }) {
+	const credentialNames = new Set(credentialIds.keys());
 	const staffChatId = (process.env.GETCOURSE_STAFF_CHAT_ID || '').trim();
 	const templates = [...PUBLISHED, ...IMPORTED_ONLY]
 		.filter((n) => fs.existsSync(rt.templatePath(n)))
@@ -52,7 +60,7 @@ async function importAndPublish({ n8n, server, n8nDb, credentialNames, hasToken,
 	if (toImport.length) {
 		await n8n.importWorkflows(
 			toImport.map((x) => x.file),
-			{ publish: false, transform: transformFor({ hasToken, staffChatId }) },
+			{ publish: false, transform: transformFor({ hasToken, staffChatId, credentialIds }) },
 		);
 		say(`workflows imported: ${toImport.map((x) => x.name).join(', ')} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
 	}

@@ -70,6 +70,8 @@ async function freshSchema(prefix) {
 	};
 }
 
+const outboundHttp = () => require('@n8n/di').Container.get(require('@n8n/backend-network').OutboundHttp);
+
 /** Drives a node's execute() the way n8n does (cf. test/support/nodeContext.ts). */
 async function runNode(nodeType, { items = [{ json: {} }], parameters = {}, credentials, continueOnFail = false }) {
 	const d = nodeType.description;
@@ -87,6 +89,8 @@ async function runNode(nodeType, { items = [{ json: {} }], parameters = {}, cred
 			if (!credentials[type]) throw new Error(`no credentials "${type}"`);
 			return credentials[type];
 		},
+		// n8n's own outbound HTTP (what helpers.httpRequest calls inside n8n)
+		helpers: { httpRequest: (options) => outboundHttp().requests().request(options) },
 	};
 	return nodeType.execute.call(ctx);
 }

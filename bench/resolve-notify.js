@@ -119,7 +119,7 @@ async function naive(client, limit) {
 		const r = await client.query(
 			`INSERT INTO notifications (webhook_event_id, mentor_id, chat_id, type, message, message_hash, status)
 			 VALUES ($1, $2, $3, 'homework_submitted', $4, $5, 'pending') ON CONFLICT (message_hash) DO NOTHING`,
-			[e.id, me.id, chat, message, messageHash(chat, 'homework_submitted', e.idempotency_key)],
+			[e.id, me.id, chat, message, messageHash('homework_submitted', e.idempotency_key)],
 		);
 		await client.query(`UPDATE webhook_events SET processed = TRUE, processed_at = NOW() WHERE id = $1`, [e.id]);
 		total += r.rowCount;

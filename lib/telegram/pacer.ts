@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Telegram allows about 30 messages a second overall and 1 a second per chat. The pacer
- * hands out start times: globally spaced, never more than `messagesPerSecond` starts in any
- * one-second window (a late timer cannot bunch them), and per chat spaced. A message whose
- * chat is not ready yet is skipped in favour of one that is, so one busy chat does not stall
- * the rest.
+ * Telegram allows about 30 messages a second overall and 1 a second per chat. The pacer of one
+ * process hands out start times: globally spaced, never more than `messagesPerSecond` starts in
+ * any one-second window (a late timer cannot bunch them), and per chat spaced. A message whose
+ * chat is not ready yet is skipped in favour of one that is, so one busy chat does not stall the
+ * rest. The overall pace is also shared between processes through PostgreSQL (send_pace); the
+ * per-chat spacing holds within one process only.
  */
 export class Pacer {
 	private nextGlobal = 0;
@@ -44,13 +45,18 @@ export class Pacer {
 		if (this.recent.length > this.perWindow * 2) this.recent = this.recent.slice(-this.perWindow);
 	}
 
-	/** The request really started at `actual` (timers run late): the window counts that. */
-	started(scheduled: number, actual: number): void {
+	/**
+	 * The request really started at `actual` (timers and the shared pace run late): the window
+	 * and the chat's next turn count from that, not from the planned time.
+	 */
+	started(chat: string, scheduled: number, actual: number): void {
+		if (actual <= scheduled) return;
 		const i = this.recent.lastIndexOf(scheduled);
-		if (i >= 0 && actual > scheduled) {
+		if (i >= 0) {
 			this.recent[i] = actual;
 			this.recent.sort((a, b) => a - b);
 		}
+		this.nextChat.set(chat, Math.max(this.chatReadyAt(chat), actual + this.perChatGapMs));
 	}
 
 	/** After a 429: hold this chat back for retry_after. */

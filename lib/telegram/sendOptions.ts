@@ -26,7 +26,7 @@ export const DEFAULT_SEND_OPTIONS: SendOptions = {
 	maxMessages: 1000,
 	maxRunSeconds: 25,
 	messagesPerSecond: 29,
-	perChatIntervalMs: 1000,
+	perChatIntervalMs: 1100,
 	concurrency: 8,
 	maxAttempts: 5,
 	retriesPerRun: 3,

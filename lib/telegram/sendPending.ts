@@ -257,7 +257,7 @@ async function runQueue(run: Run, queue: Job[]): Promise<void> {
 			queue.unshift(job);
 			continue;
 		}
-		pacer.started(slot, Date.now());
+		pacer.started(job.n.chat_id, slot, Date.now());
 		launch(job);
 	}
 }

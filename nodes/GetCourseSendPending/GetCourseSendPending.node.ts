@@ -103,9 +103,10 @@ export class GetCourseSendPending implements INodeType {
 						displayName: 'Per-Chat Interval (Ms)',
 						name: 'perChatIntervalMs',
 						type: 'number',
-						default: 1000,
+						default: 1100,
 						typeOptions: { minValue: 0, maxValue: 60000 },
-						description: 'Least time between two messages to one chat within one n8n process; Telegram allows about one a second',
+						description:
+							'Least time between two messages to one chat within one n8n process; Telegram allows about one a second, and the extra 100 ms absorbs network jitter',
 					},
 					{
 						displayName: 'Request Timeout (Ms)',

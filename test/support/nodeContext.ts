@@ -5,6 +5,7 @@ import type {
 	INodeExecutionData,
 	INodeType,
 } from 'n8n-workflow';
+import { createHash } from 'node:crypto';
 import { NodeHelpers } from 'n8n-workflow';
 import { Container } from '@n8n/di';
 import { OutboundHttp } from '@n8n/backend-network';
@@ -33,8 +34,11 @@ export async function runNode(nodeType: INodeType, o: RunOptions): Promise<INode
 		typeVersion,
 		position: [0, 0],
 		parameters: {},
-		// Credentials the test hands over count as set on the node, as n8n's editor would have it.
-		credentials: Object.fromEntries(Object.keys(o.credentials).map((type) => [type, { id: type, name: type }])),
+		// Credentials the test hands over count as set on the node, as n8n's editor would have it;
+		// different data is a different credential (its own id), as in n8n.
+		credentials: Object.fromEntries(
+			Object.entries(o.credentials).map(([type, data]) => [type, { id: `${type}-${createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 12)}`, name: type }]),
+		),
 	};
 	const resolved = NodeHelpers.getNodeParameters(d.properties, (o.parameters ?? {}) as never, true, false, node, d) ?? {};
 	node.parameters = resolved;

@@ -3,6 +3,8 @@ import type { Queryable } from './types';
 
 export interface NewNotification {
 	eventId: string;
+	/** The student's email, filled into an event stored without one (Tech API). */
+	studentEmail?: string | null;
 	mentorId: string | null;
 	chatId: string;
 	type: string;
@@ -53,12 +55,19 @@ export async function insertNotifications(q: Queryable, rows: NewNotification[])
 	return out;
 }
 
-export async function markEventsProcessed(q: Queryable, eventIds: string[]): Promise<void> {
-	if (!eventIds.length) return;
+/**
+ * Marks the events processed; a Tech API event (stored without an email) gets its student's
+ * email here, in the same statement.
+ */
+export async function markEventsProcessed(q: Queryable, events: Array<{ id: string; studentEmail: string | null }>): Promise<void> {
+	if (!events.length) return;
 	await q.query(
-		`UPDATE webhook_events SET processed = TRUE, processed_at = NOW(), locked_until = NULL, error_message = NULL
-		  WHERE id = ANY($1::bigint[])`,
-		[eventIds],
+		`UPDATE webhook_events w
+		    SET processed = TRUE, processed_at = NOW(), locked_until = NULL, error_message = NULL,
+		        user_email = CASE WHEN w.user_email = '' AND i.email IS NOT NULL THEN lower(i.email) ELSE w.user_email END
+		   FROM unnest($1::bigint[], $2::text[]) AS i(id, email)
+		  WHERE w.id = i.id`,
+		[events.map((e) => e.id), events.map((e) => e.studentEmail)],
 	);
 }
 

@@ -102,6 +102,7 @@ export function prepareNotification(item: unknown, opts: NotificationOptions): P
 		ok: true,
 		row: {
 			eventId: e.eventId,
+			studentEmail: e.student.email ?? null,
 			mentorId: e.mentor.id,
 			chatId: e.mentor.telegramId,
 			type: opts.type,
@@ -158,7 +159,8 @@ function outcomes(rows: NewNotification[], created: Awaited<ReturnType<typeof in
 /** Inserts the notifications and marks their events processed; the caller runs it in a transaction. */
 export async function createNotifications(q: Queryable, rows: NewNotification[]): Promise<CreateOutcome[]> {
 	const created = await insertNotifications(q, rows);
-	await markEventsProcessed(q, [...new Set(rows.map((r) => r.eventId))]);
+	const events = new Map(rows.map((r) => [r.eventId, r.studentEmail ?? null]));
+	await markEventsProcessed(q, [...events].map(([id, studentEmail]) => ({ id, studentEmail })));
 	return outcomes(rows, created);
 }
 

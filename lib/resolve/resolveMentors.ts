@@ -127,7 +127,8 @@ export async function resolveMentors(
 		for (const f of fallbacks) logs.push({ table: 'application_logs', level: 'warning', source: LOG_SOURCE, message: `fallback for event ${r.event_id}: ${f}`, context });
 		if (!r.problem) {
 			resolved.push(toResolvedEvent(r, notes));
-			records.push({ eventId: r.event_id, problem: null, studentEmail: r.student_email, note: notes.join('; ') || null, stale: false, retryInSeconds: null });
+			// Create Notification marks it processed (and fills a missing email): only a note needs writing now.
+			if (notes.length) records.push({ eventId: r.event_id, problem: null, studentEmail: r.student_email, note: notes.join('; '), stale: false, retryInSeconds: null });
 			continue;
 		}
 		const { message, fix } = describeProblem(r.problem, r);

@@ -200,9 +200,3 @@ export async function migrate(db: Db, opts: MigrateOptions = {}): Promise<Migrat
 		}
 	});
 }
-
-/** Whether the schema is at the latest version; for the credential test and the nodes. */
-export async function schemaStatus(c: Queryable, schema: string): Promise<{ exists: boolean; current: number; latest: number; upToDate: boolean }> {
-	const s = await inspectSchema(c, schema);
-	return { exists: s.schemaExists, current: s.current, latest: s.latest, upToDate: s.schemaExists && s.pending.length === 0 };
-}

@@ -7,9 +7,10 @@ const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
+/** Checked on every webhook: a valid zone's formatter is built once and kept (see formatterFor). */
 export function isValidTimeZone(tz: string): boolean {
 	try {
-		new Intl.DateTimeFormat('en-US', { timeZone: tz });
+		formatterFor(tz);
 		return true;
 	} catch {
 		return false;

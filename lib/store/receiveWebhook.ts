@@ -40,7 +40,8 @@ export async function receiveWebhook(q: Queryable, req: WebhookRequest, opts: Re
 	const { params, headers } = extractRequest(item);
 	const secret = checkSecret(params, headers, opts.sharedSecret, req.bodyBytes);
 	if (!secret.ok) {
-		await writeLog(q, 'error_logs', { level: 'warning', source: LOG_SOURCE, message: secret.reason, context: { status: 'unauthorized', size: req.bodyBytes } });
+		const { status, source } = secret.log;
+		await writeLog(q, 'error_logs', { level: 'warning', source: LOG_SOURCE, message: secret.reason, context: { status, source, size: req.bodyBytes } });
 		return { httpStatus: 401, response: { ok: false, status: 'unauthorized', reason: secret.reason }, execution: null, outcome: null };
 	}
 	if (req.bodyBytes > opts.maxBodyBytes) {

@@ -9,8 +9,9 @@ import {
 } from '../db/notifications';
 import type { Queryable } from '../db/types';
 import { sendMessage, type TelegramConfig } from './client';
-import { ensurePaceRow, reserveSendSlot } from '../db/sendPace';
+import { ensurePaceRow } from '../db/sendPace';
 import { botKey, pacerFor, type Pacer } from './pacer';
+import { awaitSharedSlot } from './sharedSlot';
 import { checkRequestTimeout, leaseSecondsFor, resolveSendOptions, type SendOptions } from './sendOptions';
 
 export { DEFAULT_SEND_OPTIONS, type SendOptions } from './sendOptions';
@@ -69,18 +70,6 @@ async function recordSent(q: Queryable, n: ClaimedNotification, messageId: strin
 			if (attempt >= 5) throw err;
 			await sleep(100 * 2 ** attempt);
 		}
-	}
-}
-
-/**
- * The overall rate is per bot, whatever runs it: queue-mode workers and parallel executions
- * reserve their slots in PostgreSQL. If that fails, the local pace still holds.
- */
-async function sharedWait(q: Queryable, key: string, localWaitMs: number, gapMs: number): Promise<number> {
-	try {
-		return await reserveSendSlot(q, key, localWaitMs, gapMs);
-	} catch {
-		return Math.max(0, localWaitMs);
 	}
 }
 
@@ -250,7 +239,7 @@ async function runQueue(run: Run, queue: Job[]): Promise<void> {
 		}
 		const [job] = queue.splice(idx, 1);
 		pacer.take(job.n.chat_id, slot);
-		await sleep(await sharedWait(q, key, slot - now, 1000 / o.messagesPerSecond));
+		await awaitSharedSlot(q, key, slot - now, 1000 / o.messagesPerSecond);
 		// The shared pace may have pushed this send past the deadline (or a fatal answer came):
 		// it goes back instead, so nothing starts after the time the lease was sized for.
 		if (run.stop || Date.now() >= run.deadline) {

@@ -12,7 +12,19 @@
  * each call on the main and starts an execution, run by a worker, for each new answer only.
  * Asserted: every answer gives exactly one message in its mentor's chat at the Telegram peer,
  * every event processed, every notification sent, the bot's pace kept across both workers, one
- * execution per answer (none for duplicates), and both workers (not the main) executed them.
+ * execution per answer (none for duplicates) in n8n's own records (execution_entity), both workers
+ * (not the main) executed them, and the main stops within its own grace period after SIGTERM.
+ *
+ * Two facts of n8n's queue mode shape this test:
+ *  - A webhook is answered before its execution is even recorded, and executions queued behind
+ *    busy ones still run after the last message is out (they find nothing left to do): the test
+ *    waits for n8n's records to settle (a condition) before it counts them.
+ *  - The main learns that a job ended from Bull's job.finished(), which never resolves when the
+ *    job completed and was removed from Redis before the main began to listen (Bull issue #2504:
+ *    removeOnComplete, a job that finishes fast). n8n removes completed jobs at once by default
+ *    (N8N_EXECUTIONS_QUEUE_KEEP_LAST_COMPLETED=0): such executions stay "active" on the main, which
+ *    then waits for them on SIGTERM until its 30-second grace period runs out. Keeping the last
+ *    completed jobs lets job.finished() find them; docs/scaling.md gives the same setting.
  *
  *   npm run build && npx jest -c jest.e2e.config.js test/e2e/queue-mode.e2e.test.js
  *
@@ -183,6 +195,8 @@ beforeAll(async () => {
 			QUEUE_BULL_REDIS_HOST: REDIS_HOST,
 			QUEUE_BULL_REDIS_PORT: String(REDIS_PORT),
 			QUEUE_BULL_PREFIX: PREFIX,
+			N8N_EXECUTIONS_QUEUE_KEEP_LAST_COMPLETED: '1000',
+			N8N_EXECUTIONS_QUEUE_KEEP_LAST_FAILED: '1000',
 			N8N_LOG_LEVEL: 'info',
 		},
 	});
@@ -269,16 +283,17 @@ describe('GetCourse Bot in n8n queue mode (main + 2 workers) under load', () => 
 		const at = ctx.peer.messages.map((m) => m.at).sort((a, b) => a - b);
 		timings.firstToLastMessageMs = at[at.length - 1] - at[0];
 		timings.messagesPerSecond = Math.round((ANSWERS / timings.firstToLastMessageMs) * 1000);
-		// Telegram allows ~30 messages/s per bot, whichever worker sends: the pace (29/s) is shared
-		// through PostgreSQL. With a pace per worker the peer saw 60 in one second; timers firing late on
-		// a loaded machine can still bunch two or three starts, hence the slack.
+		// Telegram allows 30 messages a second per bot, whichever worker sends: both reserve their
+		// slots in PostgreSQL (29/s), and a slot a late timer missed is given up rather than bunched
+		// with the other worker's next one (lib/telegram/sharedSlot.ts). Counted at the peer, as
+		// Telegram counts: by arrival, in any window of one second.
 		let maxWindow = 0;
 		for (let i = 0, j = 0; i < at.length; i++) {
 			while (at[i] - at[j] >= 1000) j++;
 			maxWindow = Math.max(maxWindow, i - j + 1);
 		}
 		timings.maxMessagesInAnySecond = maxWindow;
-		expect(maxWindow).toBeLessThanOrEqual(33);
+		expect(maxWindow).toBeLessThanOrEqual(30);
 
 		// Database: all sent, none twice
 		expect(await count(`SELECT count(*) AS n FROM notifications WHERE status = 'sent' AND telegram_message_id IS NOT NULL`)).toBe(ANSWERS);
@@ -302,20 +317,44 @@ describe('GetCourse Bot in n8n queue mode (main + 2 workers) under load', () => 
 		expect(new Set(stored.map((r) => String(r.telegram_message_id))).size).toBe(ANSWERS);
 		for (const r of stored) expect(messageIds.has(String(r.telegram_message_id))).toBe(true);
 
-		// The workers did the work: each one's log shows executions, and n8n's records agree.
-		const started = workers.map((w) => (w.log().match(/Worker started execution/g) || []).length);
-		timings.executionsPerWorker = started;
-		for (const n of started) expect(n).toBeGreaterThan(0);
-		const mainStarted = (ctx.server.tail().match(/Worker started execution/g) || []).length;
-		expect(mainStarted).toBe(0);
+		// n8n's records: one execution per new answer (duplicates started none), all successful. A
+		// webhook is answered before its execution is recorded, and executions queued behind busy
+		// ones run after the last message: wait until every one is recorded and none is unfinished.
+		const webhookRecords = () =>
+			rt.withPg(ctx.pg, ctx.n8nDb, async (c) =>
+				(await c.query(`SELECT status, count(*)::int AS n FROM execution_entity WHERE "workflowId" = $1 AND mode = 'webhook' GROUP BY 1`, [WF])).rows,
+			);
+		const unfinished = (rows) => rows.filter((r) => ['new', 'running', 'waiting'].includes(r.status)).reduce((a, r) => a + r.n, 0);
+		await ctx.until(
+			'n8n recorded every execution and none is unfinished',
+			async () => {
+				const rows = await webhookRecords();
+				return rows.reduce((a, r) => a + r.n, 0) >= ANSWERS && unfinished(rows) === 0;
+			},
+			{ timeoutMs: 300000, intervalMs: 500 },
+		);
 		const records = await rt.withPg(ctx.pg, ctx.n8nDb, async (c) =>
 			(await c.query(`SELECT "workflowId", mode, status, count(*)::int AS n FROM execution_entity GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`)).rows,
 		);
 		timings.executionRecords = records.map((r) => `${r.workflowId}/${r.mode}/${r.status}=${r.n}`).join(' ');
-		// One execution per new answer; duplicates started none.
 		const webhookRuns = records.filter((r) => r.workflowId === WF && r.mode === 'webhook');
-		expect(webhookRuns.reduce((a, r) => a + r.n, 0)).toBe(ANSWERS);
-		expect(webhookRuns.every((r) => r.status === 'success')).toBe(true);
-		expect(started.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(ANSWERS);
+		expect(webhookRuns).toEqual([{ workflowId: WF, mode: 'webhook', status: 'success', n: ANSWERS }]);
+
+		// The workers ran them, the main none. (Which worker ran which is not in n8n's records: the
+		// logs show each worker started executions; the main's whole log file shows none.)
+		const started = workers.map((w) => (w.log().match(/Worker started execution/g) || []).length);
+		timings.executionsPerWorker = started;
+		for (const n of started) expect(n).toBeGreaterThan(0);
+		expect(fs.readFileSync(ctx.server.logFile, 'utf8')).not.toMatch(/Worker started execution/);
 	}, 10 * 60 * 1000);
+
+	test('the main stops within its own grace period after SIGTERM: no execution is left active', async () => {
+		// n8n waits up to 30 s for active executions on SIGTERM, then exits with "Shutdown timed out"
+		// (status 1). The harness would SIGKILL it after its own timeout; here it must exit by itself.
+		const exit = await ctx.server.stop({ timeoutMs: 90000 });
+		const log = fs.readFileSync(ctx.server.logFile, 'utf8');
+		timings.mainExit = exit;
+		expect(log).not.toMatch(/Shutdown timed out/);
+		expect(exit).toEqual({ code: 0, signal: null });
+	}, 120000);
 });

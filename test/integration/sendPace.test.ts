@@ -1,6 +1,7 @@
 import { Pool } from 'pg';
 import { closeAllPools, poolConfig } from '../../lib/db/pool';
 import { ensurePaceRow, reserveSendSlot } from '../../lib/db/sendPace';
+import { awaitSharedSlot, LATE_SLOT_MS } from '../../lib/telegram/sharedSlot';
 import { createTestDb, type TestDb } from '../support/db';
 
 let t: TestDb;
@@ -40,4 +41,53 @@ it('two processes (separate pools) reserving slots for one bot get them spaced b
 		await a.end();
 		await b.end();
 	}
+});
+
+describe('awaitSharedSlot: a slot missed by a late timer is given up, not bunched with the next one', () => {
+	/** A clock that never really sleeps: each sleep advances it by the time asked plus `late(i)`. */
+	const fakeClock = (late: (i: number) => number) => {
+		let t = 1_000_000;
+		let sleeps = 0;
+		return { now: () => t, sleep: async (ms: number) => void (t += Math.max(0, ms) + late(sleeps++)) };
+	};
+	const counting = (p: Pool) => {
+		const c = { reservations: 0, query: (text: string, values?: unknown[]) => (c.reservations++, p.query(text, values)) };
+		return c;
+	};
+
+	it('on time: one reservation', async () => {
+		const p = new Pool(poolConfig(t.settings, t.db.host, 1));
+		try {
+			await ensurePaceRow(p, 'bot-late');
+			const q = counting(p);
+			await awaitSharedSlot(q as never, 'bot-late', 0, 1, fakeClock(() => LATE_SLOT_MS));
+			expect(q.reservations).toBe(1);
+		} finally {
+			await p.end();
+		}
+	});
+
+	it('late once: the slot is given up and a second one reserved', async () => {
+		const p = new Pool(poolConfig(t.settings, t.db.host, 1));
+		try {
+			await ensurePaceRow(p, 'bot-late');
+			const q = counting(p);
+			await awaitSharedSlot(q as never, 'bot-late', 0, 1, fakeClock((i) => (i === 0 ? LATE_SLOT_MS + 40 : 0)));
+			expect(q.reservations).toBe(2);
+		} finally {
+			await p.end();
+		}
+	});
+
+	it('always late: three tries, then it starts anyway', async () => {
+		const p = new Pool(poolConfig(t.settings, t.db.host, 1));
+		try {
+			await ensurePaceRow(p, 'bot-late');
+			const q = counting(p);
+			await awaitSharedSlot(q as never, 'bot-late', 0, 1, fakeClock(() => 500));
+			expect(q.reservations).toBe(3);
+		} finally {
+			await p.end();
+		}
+	});
 });

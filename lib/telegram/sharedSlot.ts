@@ -1,0 +1,48 @@
+import { reserveSendSlot } from '../db/sendPace';
+import type { Queryable } from '../db/types';
+
+export interface SlotClock {
+	now: () => number;
+	sleep: (ms: number) => Promise<void>;
+}
+
+const realClock: SlotClock = {
+	now: Date.now,
+	sleep: (ms) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms))),
+};
+
+/** A start this much after its reserved slot gives the slot up (see awaitSharedSlot). */
+export const LATE_SLOT_MS = 10;
+const MAX_TRIES = 3;
+
+/**
+ * Waits until the bot may start its next request. The overall rate is per bot, whatever runs
+ * it: queue-mode workers and parallel executions reserve their slots in PostgreSQL (send_pace),
+ * spaced by `gapMs`. A timer that fires late (a busy event loop) would start a request in the
+ * time of a later slot, next to another process's send: Telegram then counts 31 in a second.
+ * So a slot missed by more than LATE_SLOT_MS is given up and a fresh one reserved (at most
+ * three tries, then it starts anyway). If the database cannot be asked, the local pace holds.
+ */
+export async function awaitSharedSlot(
+	q: Queryable,
+	key: string,
+	localWaitMs: number,
+	gapMs: number,
+	clock: SlotClock = realClock,
+): Promise<void> {
+	for (let attempt = 1; ; attempt++) {
+		const asked = clock.now();
+		let wait: number;
+		try {
+			wait = await reserveSendSlot(q, key, localWaitMs, gapMs);
+		} catch {
+			await clock.sleep(localWaitMs - (clock.now() - asked));
+			return;
+		}
+		// The database measured the wait at some moment of the round trip: take its middle.
+		const due = asked + (clock.now() - asked) / 2 + wait;
+		await clock.sleep(due - clock.now());
+		if (clock.now() - due <= LATE_SLOT_MS || attempt >= MAX_TRIES) return;
+		localWaitMs = 0;
+	}
+}

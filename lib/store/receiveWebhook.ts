@@ -2,9 +2,13 @@ import { writeLog } from '../db/logs';
 import type { Queryable } from '../db/types';
 import { isTechApi } from '../payload/normalise';
 import { extractRequest } from '../payload/request';
+import { beginStart } from './coalescedStart';
 import { checkSecret, LOG_SOURCE, storeEvents, type StoreOptions, type StoreOutcome } from './storeEvents';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+export type StartMode = 'coalesced' | 'eachNew' | 'never';
+export const START_MODES: readonly StartMode[] = ['coalesced', 'eachNew', 'never'];
 
 export interface WebhookRequest {
 	headers: Record<string, unknown>;
@@ -17,15 +21,22 @@ export interface WebhookRequest {
 export interface ReceiveOptions extends Omit<StoreOptions, 'sharedSecret'> {
 	sharedSecret: string;
 	maxBodyBytes: number;
-	/** Start a workflow execution for each newly stored event that notifies, or never. */
-	start: 'eachNew' | 'never';
+	/**
+	 * coalesced: a new event that notifies starts an execution unless one this trigger started is
+	 * still waiting to claim (lib/store/coalescedStart.ts); eachNew: one execution per such event;
+	 * never: store only (the schedules pick events up).
+	 */
+	start: StartMode;
 }
 
 /** What GetCourse Trigger answers, and whether it starts an execution (and with what). */
 export interface ReceiveResult {
 	httpStatus: 200 | 401 | 413 | 422;
 	response: { ok: boolean; status: string; eventId?: string | null; reason?: string | null };
-	/** The item of the execution to start, or null: duplicates, refused calls and statuses that notify nobody start none. */
+	/**
+	 * The item of the execution this event wants, or null: duplicates, refused calls and statuses
+	 * that notify nobody start none. In coalesced mode startExecution() decides whether it starts.
+	 */
 	execution: Record<string, unknown> | null;
 	outcome: StoreOutcome | null;
 }
@@ -59,7 +70,7 @@ export async function receiveWebhook(q: Queryable, req: WebhookRequest, opts: Re
 		return { httpStatus: 422, response: { ok: false, status: 'invalid', reason: outcome.reason }, execution: null, outcome };
 	}
 	const execution =
-		outcome.notify && opts.start === 'eachNew'
+		outcome.notify && opts.start !== 'never'
 			? {
 					eventId: outcome.eventId,
 					kind: outcome.kind,
@@ -69,4 +80,21 @@ export async function receiveWebhook(q: Queryable, req: WebhookRequest, opts: Re
 				}
 			: null;
 	return { httpStatus: 200, response: { ok: true, status: outcome.status, eventId: outcome.eventId }, execution, outcome };
+}
+
+/**
+ * After GetCourse has its answer: the item of the execution to start, or null. Coalesced: only
+ * when no execution this trigger started is still waiting to claim (that one picks the event up).
+ */
+export async function startExecution(
+	q: Queryable,
+	mode: StartMode,
+	startKey: string,
+	wanted: Record<string, unknown> | null,
+	timeoutSeconds?: number,
+): Promise<Record<string, unknown> | null> {
+	if (!wanted || mode === 'never') return null;
+	if (mode === 'eachNew') return wanted;
+	const start = await beginStart(q, startKey, timeoutSeconds);
+	return start ? { ...wanted, ...start, coalesced: true } : null;
 }

@@ -9,11 +9,15 @@ import {
 } from 'n8n-workflow';
 import { withTransaction, type Db } from '../../lib/db/pool';
 import { DEFAULT_RETRY_SCHEDULE_MINUTES, parseRetrySchedule } from '../../lib/resolve/backoff';
-import { LOG_SOURCE, resolveMentors } from '../../lib/resolve/resolveMentors';
+import { LOG_SOURCE, resolveMentors, type ResolvedEvent, type UnresolvedEvent } from '../../lib/resolve/resolveMentors';
+import { releaseStart, startsIn } from '../../lib/store/coalescedStart';
 import { credentialTestMethods, dbFor } from '../shared/database';
 import { batchFailure } from '../shared/errors';
 import { boundedNumber } from '../shared/parameters';
 import { logRun } from '../shared/runLog';
+
+/** A coalesced start claims batch after batch until none wait, at most this many per execution. */
+const COALESCED_MAX_BATCHES = 20;
 
 export class GetCourseResolveMentor implements INodeType {
 	description: INodeTypeDescription = {
@@ -32,7 +36,7 @@ export class GetCourseResolveMentor implements INodeType {
 		hints: [
 			{
 				message:
-					'Runs once per execution, whatever its input: it claims up to Batch Size waiting events. "Resolved" goes to GetCourse Create Notification; "Unresolved" (no student, no mapping, no telegram_id) can go to a Create Notification set to the staff chat.',
+					'Runs once per execution, whatever its input: it claims up to Batch Size waiting events (started by GetCourse Trigger in Coalesced mode: batch after batch until none wait). "Resolved" goes to GetCourse Create Notification; "Unresolved" (no student, no mapping, no telegram_id) can go to a Create Notification set to the staff chat.',
 				type: 'info',
 				location: 'outputPane',
 				whenToDisplay: 'always',
@@ -102,11 +106,25 @@ export class GetCourseResolveMentor implements INodeType {
 				})(),
 			};
 			db = await dbFor(this);
-			const { resolved, unresolved, stale } = await withTransaction(db, (c) => resolveMentors(c, opts));
+			const conn = db;
+			// Started by GetCourse Trigger in coalesced mode: from now on a new answer starts a new
+			// execution, and this one claims everything stored before, batch after batch.
+			const starts = startsIn(this.getInputData());
+			for (const start of starts) await releaseStart(conn.pool, start);
+			const resolved: ResolvedEvent[] = [];
+			const unresolved: UnresolvedEvent[] = [];
+			let stale = 0;
+			for (let batch = 0; batch < (starts.length ? COALESCED_MAX_BATCHES : 1); batch++) {
+				const r = await withTransaction(conn, (c) => resolveMentors(c, opts));
+				resolved.push(...r.resolved);
+				unresolved.push(...r.unresolved);
+				stale += r.stale.length;
+				if (r.resolved.length + r.unresolved.length + r.stale.length < opts.batchSize) break;
+			}
 			await logRun(db, started, {
 				source: LOG_SOURCE,
 				outcome: unresolved.length ? 'partial' : 'success',
-				counts: { resolved: resolved.length, unresolved: unresolved.length, stale: stale.length },
+				counts: { resolved: resolved.length, unresolved: unresolved.length, stale },
 			});
 			const item = (json: object): INodeExecutionData => ({ json: json as IDataObject, pairedItem: { item: 0 } });
 			return [resolved.map(item), unresolved.map(item)];

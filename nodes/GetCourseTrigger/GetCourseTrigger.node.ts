@@ -9,7 +9,7 @@ import {
 import { CREDENTIALS } from '../../lib/credentialNames';
 import { isValidTimeZone } from '../../lib/payload/dates';
 import type { FieldMap } from '../../lib/payload/fields';
-import { DEFAULT_MAX_BODY_BYTES, receiveWebhook } from '../../lib/store/receiveWebhook';
+import { DEFAULT_MAX_BODY_BYTES, receiveWebhook, START_MODES, startExecution, type StartMode } from '../../lib/store/receiveWebhook';
 import { LOG_SOURCE } from '../../lib/store/storeEvents';
 import { credentialsOf } from '../shared/credentialCache';
 import { credentialTestMethods, dbFor } from '../shared/database';
@@ -24,8 +24,8 @@ export class GetCourseTrigger implements INodeType {
 		icon: { light: 'file:../../icons/getcourse.svg', dark: 'file:../../icons/getcourse.dark.svg' },
 		group: ['trigger'],
 		version: 1,
-		subtitle: '={{"/" + $parameter["path"] + ($parameter["start"] === "never" ? " · store only" : "")}}',
-		description: 'Receive GetCourse homework calls (Tech API or process "Вызвать URL"), store them once and start the workflow for each new one',
+		subtitle: '={{"/" + $parameter["path"] + ($parameter["start"] === "never" ? " · store only" : $parameter["start"] === "eachNew" ? " · per event" : "")}}',
+		description: 'Receive GetCourse homework calls (Tech API or process "Вызвать URL"), store them once and start the workflow for new ones',
 		defaults: { name: 'GetCourse Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
@@ -41,7 +41,7 @@ export class GetCourseTrigger implements INodeType {
 		properties: [
 			{
 				displayName:
-					'Answers GetCourse at once: 200 stored or duplicate, 401 wrong or missing secret, 413 too large, 422 invalid. Only a newly stored event that notifies starts an execution; duplicates and refused calls cost none.',
+					'Answers GetCourse at once: 200 stored or duplicate, 401 wrong or missing secret, 413 too large, 422 invalid. Only a newly stored event that notifies can start an execution; duplicates and refused calls cost none.',
 				name: 'notice',
 				type: 'notice',
 				default: '',
@@ -60,10 +60,17 @@ export class GetCourseTrigger implements INodeType {
 				name: 'start',
 				type: 'options',
 				options: [
-					{ name: 'For Each New Event That Notifies', value: 'eachNew', description: 'The mentor hears within seconds' },
+					{
+						name: 'Coalesced (Shared by a Burst)',
+						value: 'coalesced',
+						description:
+							'A new answer starts an execution unless one this trigger started has not claimed yet; that one picks up everything stored meanwhile. Needs GetCourse Resolve Mentor in the workflow.',
+					},
+					{ name: 'For Each New Event That Notifies', value: 'eachNew', description: 'One execution per new answer or comment' },
 					{ name: 'Never (Schedules Only)', value: 'never', description: 'Only store; a scheduled Resolve Mentor picks events up' },
 				],
-				default: 'eachNew',
+				default: 'coalesced',
+				description: 'Either way each event is resolved and sent once: Resolve Mentor and Send Pending claim what they work on',
 			},
 			notifyStatusesProperty,
 			notifyCommentsProperty,
@@ -97,6 +104,8 @@ export class GetCourseTrigger implements INodeType {
 			if (!secret) return answer(500, { ok: false, status: 'error', reason: 'the GetCourse Webhook Secret credential is empty' });
 			const timeZone = String(this.getNodeParameter('timeZone', 'Europe/Moscow')).trim();
 			if (!isValidTimeZone(timeZone)) return answer(500, { ok: false, status: 'error', reason: `unknown time zone "${timeZone}"` });
+			const startParam = String(this.getNodeParameter('start', 'coalesced'));
+			const start: StartMode = (START_MODES as readonly string[]).includes(startParam) ? (startParam as StartMode) : 'coalesced';
 			db = await dbFor(this);
 			const result = await receiveWebhook(
 				db.pool,
@@ -109,7 +118,7 @@ export class GetCourseTrigger implements INodeType {
 				{
 					sharedSecret: secret,
 					maxBodyBytes: Math.max(1, Number(this.getNodeParameter('maxBodyKb', 1024))) * 1024 || DEFAULT_MAX_BODY_BYTES,
-					start: this.getNodeParameter('start', 'eachNew') === 'never' ? 'never' : 'eachNew',
+					start,
 					timeZone,
 					notifyStatuses: parseNotifyStatuses(this.getNodeParameter('notifyStatuses', ['new'])),
 					notifyComments: this.getNodeParameter('notifyComments', true) as boolean,
@@ -117,8 +126,11 @@ export class GetCourseTrigger implements INodeType {
 				},
 			);
 			res.status(result.httpStatus).json(result.response);
-			if (!result.execution) return { noWebhookResponse: true };
-			return { noWebhookResponse: true, workflowData: [[{ json: result.execution as IDataObject }]] };
+			// GetCourse has its answer; the event is stored. Whether an execution starts is decided now;
+			// if that fails, the stored event waits for the schedule (the safety net) instead.
+			const item = await startExecution(db.pool, start, `${this.getWorkflow().id}:${this.getNode().id}`, result.execution).catch(() => null);
+			if (!item) return { noWebhookResponse: true };
+			return { noWebhookResponse: true, workflowData: [[{ json: item as IDataObject }]] };
 		} catch (err) {
 			// The database is down or the set-up is wrong: GetCourse gets a 503 and may call again.
 			const message = (err as Error).message;

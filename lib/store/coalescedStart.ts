@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from '../db/types';
+
+/** A start whose execution has not claimed after this long is taken for lost (it failed early). */
+export const DEFAULT_START_TIMEOUT_SECONDS = 30;
+
+/** What a coalesced start hands to its execution, for Resolve Mentor to release. */
+export interface PipelineStart {
+	startKey: string;
+	startToken: string;
+}
+
+/**
+ * Coalesced starts (SPEC §14): a burst of new answers shares executions. An execution is started
+ * only when none that this trigger started is still waiting to claim; that one will pick up
+ * everything stored meanwhile. Returns the start to hand to the new execution, or null when one
+ * is already waiting. Concurrency: the ON CONFLICT update takes the row lock, so of two calls at
+ * once exactly one gets the start.
+ */
+export async function beginStart(q: Queryable, startKey: string, timeoutSeconds = DEFAULT_START_TIMEOUT_SECONDS): Promise<PipelineStart | null> {
+	const token = randomUUID();
+	const r = await q.query(
+		`INSERT INTO pipeline_starts (start_key, pending_token, pending_since, starts) VALUES ($1, $2::uuid, NOW(), 1)
+		 ON CONFLICT (start_key) DO UPDATE
+		    SET pending_token = EXCLUDED.pending_token, pending_since = NOW(), starts = pipeline_starts.starts + 1, updated_at = NOW()
+		  WHERE pipeline_starts.pending_token IS NULL
+		     OR pipeline_starts.pending_since < NOW() - make_interval(secs => $3::double precision)
+		 RETURNING start_key`,
+		[startKey, token, timeoutSeconds],
+	);
+	return r.rowCount ? { startKey, startToken: token } : null;
+}
+
+/**
+ * Called by the started execution just before it claims (its own statement, committed at once):
+ * from now on a new answer starts a new execution, and everything stored before is visible to
+ * the claim that follows. A token that was already replaced (taken for lost) changes nothing.
+ */
+export async function releaseStart(q: Queryable, start: PipelineStart): Promise<void> {
+	await q.query(
+		`UPDATE pipeline_starts SET pending_token = NULL, pending_since = NULL, updated_at = NOW()
+		  WHERE start_key = $1 AND pending_token = $2::uuid`,
+		[start.startKey, start.startToken],
+	);
+}
+
+/** The coalesced starts among a node's input items (a trigger's item carries one). */
+export function startsIn(items: Array<{ json: Record<string, unknown> }>): PipelineStart[] {
+	const out: PipelineStart[] = [];
+	for (const { json } of items) {
+		if (typeof json.startKey === 'string' && typeof json.startToken === 'string' && /^[0-9a-f-]{36}$/.test(json.startToken)) {
+			out.push({ startKey: json.startKey, startToken: json.startToken });
+		}
+	}
+	return out;
+}

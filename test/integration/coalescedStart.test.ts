@@ -1,0 +1,94 @@
+import { closeAllPools } from '../../lib/db/pool';
+import { beginStart, releaseStart, startsIn } from '../../lib/store/coalescedStart';
+import { startExecution } from '../../lib/store/receiveWebhook';
+import { GetCourseResolveMentor } from '../../nodes/GetCourseResolveMentor/GetCourseResolveMentor.node';
+import { GetCourseStoreEvent } from '../../nodes/GetCourseStoreEvent/GetCourseStoreEvent.node';
+import { createTestDb, seedReference, type TestDb } from '../support/db';
+import { processCall } from '../support/fixtures';
+import { runNode } from '../support/nodeContext';
+
+let t: TestDb;
+const q = (sql: string, v: unknown[] = []) => t.db.pool.query(sql, v);
+const creds = () => ({ getCourseBotPostgres: t.credential as never });
+
+beforeAll(async () => {
+	t = await createTestDb('coalesce');
+});
+afterAll(async () => {
+	await t.drop();
+	await closeAllPools();
+});
+beforeEach(async () => {
+	await q('TRUNCATE webhook_events, notifications, pipeline_starts, mentors, students, mapping RESTART IDENTITY');
+});
+
+describe('coalesced starts: at most one execution waiting to claim per trigger', () => {
+	it('of many calls at once exactly one starts an execution; the others find it waiting', async () => {
+		const results = await Promise.all(Array.from({ length: 20 }, () => beginStart(t.db.pool, 'wf1:trigger')));
+		expect(results.filter(Boolean)).toHaveLength(1);
+		// another trigger (another workflow or node) has a start of its own
+		expect(await beginStart(t.db.pool, 'wf2:trigger')).not.toBeNull();
+	});
+
+	it('once the waiting execution releases its start (just before it claims), the next new answer starts another', async () => {
+		const first = await beginStart(t.db.pool, 'wf1:trigger');
+		expect(first).not.toBeNull();
+		expect(await beginStart(t.db.pool, 'wf1:trigger')).toBeNull();
+		await releaseStart(t.db.pool, first!);
+		const second = await beginStart(t.db.pool, 'wf1:trigger');
+		expect(second).not.toBeNull();
+		// a late release of the first start does not clear the second
+		await releaseStart(t.db.pool, first!);
+		expect(await beginStart(t.db.pool, 'wf1:trigger')).toBeNull();
+		expect((await q(`SELECT starts FROM pipeline_starts WHERE start_key = 'wf1:trigger'`)).rows).toEqual([{ starts: '2' }]);
+	});
+
+	it('a start whose execution never claimed (it failed early) is taken for lost after the timeout', async () => {
+		expect(await beginStart(t.db.pool, 'wf1:trigger', 30)).not.toBeNull();
+		expect(await beginStart(t.db.pool, 'wf1:trigger', 30)).toBeNull();
+		await q(`UPDATE pipeline_starts SET pending_since = NOW() - interval '31 seconds'`);
+		expect(await beginStart(t.db.pool, 'wf1:trigger', 30)).not.toBeNull();
+	});
+
+	it('startExecution: per event always starts, coalesced only when none waits, never does not', async () => {
+		const wanted = { eventId: '1', kind: 'answer' };
+		expect(await startExecution(t.db.pool, 'eachNew', 'k', wanted)).toEqual(wanted);
+		expect(await startExecution(t.db.pool, 'eachNew', 'k', wanted)).toEqual(wanted);
+		expect(await startExecution(t.db.pool, 'never', 'k', wanted)).toBeNull();
+		expect(await startExecution(t.db.pool, 'coalesced', 'k', null)).toBeNull();
+		const item = await startExecution(t.db.pool, 'coalesced', 'k', wanted);
+		expect(item).toMatchObject({ ...wanted, startKey: 'k', startToken: expect.stringMatching(/^[0-9a-f-]{36}$/), coalesced: true });
+		expect(await startExecution(t.db.pool, 'coalesced', 'k', wanted)).toBeNull();
+		expect(startsIn([{ json: item! }, { json: { startKey: 'x', startToken: 'not-a-uuid' } }, { json: {} }])).toEqual([
+			{ startKey: 'k', startToken: (item as { startToken: string }).startToken },
+		]);
+	});
+});
+
+describe('Resolve Mentor started by a coalesced start', () => {
+	beforeEach(async () => {
+		await seedReference(t.db, {
+			mentors: [{ email: 'm@school.ru', telegram_id: 1001, first_name: 'Мария' }],
+			students: [{ user_id: '45678901', email: 'ivan@example.ru', first_name: 'Иван' }],
+			mapping: [{ student_email: 'ivan@example.ru', mentor_email: 'm@school.ru', training_id: null }],
+		});
+		const calls = Array.from({ length: 25 }, (_, i) => processCall({ answer_id: String(7100 + i), event_date: '2026-02-03 10:00:00' }));
+		await runNode(new GetCourseStoreEvent(), { items: calls, credentials: creds() });
+	});
+
+	it('releases the start, then claims batch after batch until none wait: everything stored meanwhile', async () => {
+		const start = await beginStart(t.db.pool, 'wf1:trigger');
+		const [resolved] = await runNode(new GetCourseResolveMentor(), {
+			items: [{ json: { eventId: '1', ...start } }],
+			parameters: { batchSize: 10 },
+			credentials: creds(),
+		});
+		expect(resolved).toHaveLength(25); // 10 + 10 + 5
+		expect(await beginStart(t.db.pool, 'wf1:trigger')).not.toBeNull(); // released
+	});
+
+	it('without a start (a schedule, or per-event mode) it claims one batch', async () => {
+		const [resolved] = await runNode(new GetCourseResolveMentor(), { parameters: { batchSize: 10 }, credentials: creds() });
+		expect(resolved).toHaveLength(10);
+	});
+});

@@ -42,8 +42,8 @@ export const CROSS_INTAKE_WINDOW_SECONDS = 600;
  *    the call key plus the id of the latest event it follows. The key is a function of the
  *    stored state, so two identical calls at once get the same key and the unique index keeps
  *    them one row;
- *  - stale: a later-dated event of the answer is stored (dates not after their own receipt by
- *    more than a day): stored, never notifies;
+ *  - stale: a later-dated event of the answer is stored (a date that was not trusted, or that
+ *    is more than a day after its own receipt, does not count): stored, never notifies;
  *  - resubmission: a `new` for an answer seen before, not stale.
  * Invalid deliveries go to error_logs in the same round trip.
  */
@@ -54,7 +54,7 @@ WITH input AS (
                        $15::text[], $16::int[], $17::text[], $18::text[], $19::text[], $20::text[]) WITH ORDINALITY
     AS t(call_key, event_date, user_id, user_email, answer_id, answer_training_id, answer_lesson_id,
          answer_status, answer_text, raw_payload, event_type, source, lesson_name, training_name, skip, deliveries,
-         event_kind, comment_id, author_user_id, intake_note, ord)
+         event_kind, comment_id, author_user_id, date_note, ord)
 ),
 latest AS (
   SELECT i.*,
@@ -89,7 +89,7 @@ keyed AS (
          l.event_kind = 'answer' AND EXISTS (
            SELECT 1 FROM webhook_events p
             WHERE p.answer_id = l.answer_id AND p.event_kind = 'answer' AND p.event_date > l.event_date
-              AND p.event_date <= coalesce(p.created_at, p.event_date) + interval '1 day') AS stale
+              AND p.date_note IS NULL AND p.event_date <= coalesce(p.created_at, p.event_date) + interval '1 day') AS stale
     FROM latest l
 ),
 decided AS (
@@ -101,10 +101,10 @@ decided AS (
 stored AS (
   INSERT INTO webhook_events (idempotency_key, call_key, event_date, user_id, user_email, answer_id, answer_training_id,
          answer_lesson_id, answer_status, answer_text, raw_payload, event_type, source, lesson_name, training_name,
-         event_kind, comment_id, author_user_id, intake_note, is_resubmission, skip_reason, processed, processed_at, delivery_count)
+         event_kind, comment_id, author_user_id, date_note, is_resubmission, skip_reason, processed, processed_at, delivery_count)
   SELECT key, call_key, event_date, user_id, user_email, answer_id, answer_training_id, answer_lesson_id,
          answer_status, answer_text, raw_payload, event_type, source, lesson_name, training_name,
-         event_kind, comment_id, author_user_id, intake_note, resubmission, skip_reason, skip_reason IS NOT NULL,
+         event_kind, comment_id, author_user_id, date_note, resubmission, skip_reason, skip_reason IS NOT NULL,
          CASE WHEN skip_reason IS NOT NULL THEN NOW() END, deliveries
   FROM decided ORDER BY key
   ON CONFLICT (idempotency_key) DO UPDATE SET delivery_count = webhook_events.delivery_count + EXCLUDED.delivery_count
@@ -186,7 +186,7 @@ export async function storeDeliveries(q: Queryable, deliveries: Delivery[], inva
 				col((e) => e.kind),
 				col((e) => e.commentId),
 				col((e) => e.authorUserId),
-				col((e) => e.note),
+				col((e) => e.dateNote),
 				logSource,
 				logs.map((i) => i.reason),
 				logs.map((i) => i.status),

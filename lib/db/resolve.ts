@@ -111,7 +111,8 @@ SELECT c.id::text AS event_id, c.idempotency_key, c.event_date, c.event_type, c.
         SELECT c.event_kind = 'answer' AND EXISTS (
                SELECT 1 FROM webhook_events p
                 WHERE p.answer_id = c.answer_id AND p.event_kind = 'answer' AND p.event_date > c.event_date
-                  AND p.id < c.id AND p.event_date <= coalesce(p.created_at, p.event_date) + interval '1 day') AS stale) sup
+                  AND p.id < c.id AND p.date_note IS NULL
+                  AND p.event_date <= coalesce(p.created_at, p.event_date) + interval '1 day') AS stale) sup
   -- student: by GetCourse user id (two index lookups; an OR would defeat both indexes)
   LEFT JOIN LATERAL (
         SELECT s.id, s.user_id, s.email, s.first_name, s.last_name, s.at_date, array_agg(s.id) OVER (PARTITION BY s.at_date) AS ids

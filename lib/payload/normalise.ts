@@ -28,8 +28,8 @@ export interface NormalisedEvent {
 	lessonName: string | null;
 	trainingName: string | null;
 	rawPayload: Record<string, unknown>;
-	/** What intake decided about the call (a date from the future replaced), kept on the event. */
-	note: string | null;
+	/** Set when the call's date was more than a day after its receipt: the receipt time stands in (kept on the event). */
+	dateNote: string | null;
 }
 
 export interface NormaliseOptions {
@@ -184,14 +184,14 @@ export function normaliseEvent(params: Record<string, unknown>, opts: NormaliseO
 
 	const receivedAt = (opts.now ?? (() => new Date()))();
 	let eventDate: Date | null = null;
-	let note: string | null = null;
+	let dateNote: string | null = null;
 	const rawDate = c.dateValue === undefined ? '' : String(c.dateValue);
 	if (c.dateValue !== undefined) {
 		eventDate = parseEventDate(c.dateValue, opts.timeZone);
 		if (!eventDate) problems.push(`event date ${JSON.stringify(rawDate.slice(0, 60))} is not a date (use YYYY-MM-DD HH:MM:SS, ISO 8601 or Unix seconds)`);
 		else if (eventDate.getTime() - receivedAt.getTime() > FUTURE_DATE_TOLERANCE_MS) {
 			// One call dated years ahead would make every later event of its answer stale: not trusted.
-			note = `event date ${JSON.stringify(rawDate.slice(0, 60))} (${eventDate.toISOString()}) is more than a day after the call arrived: the receipt time is used`;
+			dateNote = `event date ${JSON.stringify(rawDate.slice(0, 60))} (${eventDate.toISOString()}) is more than a day after the call arrived: the receipt time is used`;
 			eventDate = receivedAt;
 		}
 	} else if (!problems.some((p) => p.includes('event date'))) {
@@ -222,7 +222,7 @@ export function normaliseEvent(params: Record<string, unknown>, opts: NormaliseO
 			lessonName: v.lessonName,
 			trainingName: v.trainingName,
 			rawPayload: raw,
-			note,
+			dateNote,
 		},
 	};
 }

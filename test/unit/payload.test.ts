@@ -228,14 +228,14 @@ describe('normalisation', () => {
 		expect(ahead.ok).toBe(true);
 		if (!ahead.ok) return;
 		expect(ahead.event.eventDate.toISOString()).toBe(now.toISOString());
-		expect(ahead.event.note).toMatch(/^event date "2031-03-01 10:00:00" \(2031-03-01T07:00:00\.000Z\) is more than a day after the call arrived: the receipt time is used$/);
+		expect(ahead.event.dateNote).toMatch(/^event date "2031-03-01 10:00:00" \(2031-03-01T07:00:00\.000Z\) is more than a day after the call arrived: the receipt time is used$/);
 		// the key still follows the call as sent: its redelivery is recognised
 		const again = normaliseEvent({ ...processCall, event_date: '2031-03-01 10:00:00' }, { timeZone: TZ, now: () => new Date('2026-03-01T10:05:00Z') });
 		expect(again.ok && again.event.callKey).toBe(ahead.event.callKey);
 		// a Tech API ts64 with a false "Z" a few hours ahead is within the day: kept
 		const soon = normaliseEvent({ ...processCall, event_date: '2026-03-01 16:00:00' }, { timeZone: TZ, now: () => now });
 		expect(soon.ok && soon.event.eventDate.toISOString()).toBe('2026-03-01T13:00:00.000Z');
-		expect(soon.ok && soon.event.note).toBeNull();
+		expect(soon.ok && soon.event.dateNote).toBeNull();
 	});
 
 	it("a Tech API comment's student is comment.owner_id, its author comment.user_id", () => {

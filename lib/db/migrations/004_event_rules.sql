@@ -11,8 +11,9 @@ ALTER TABLE webhook_events
     ADD COLUMN IF NOT EXISTS call_key VARCHAR(300),
     -- a comment's author (GetCourse comment.user_id); user_id is the answer's student (comment.owner_id)
     ADD COLUMN IF NOT EXISTS author_user_id VARCHAR(50),
-    -- what intake had to decide about the call (a date from the future replaced by the receipt time)
-    ADD COLUMN IF NOT EXISTS intake_note TEXT;
+    -- set when the call's date was not trusted (more than a day after it arrived): the receipt time
+    -- was used; such an event never makes another stale
+    ADD COLUMN IF NOT EXISTS date_note TEXT;
 
 -- "The latest stored event of this answer": one index step per call.
 CREATE INDEX IF NOT EXISTS idx_webhook_events_answer_latest ON webhook_events (answer_id, id) WHERE event_kind = 'answer';

@@ -29,6 +29,9 @@ const EMAIL_COLUMNS: Array<[string, string]> = [
 	['mapping', 'mentor_email'],
 ];
 
+/** A domain label in punycode: "@xn--…" or ".xn--…" after the @. */
+const PUNYCODE_DOMAIN = '@([^@]*[.])?xn--';
+
 export async function checkReferenceData(c: Queryable): Promise<CheckReport> {
 	const overlaps = await findOverlaps(c);
 	const reversedRanges = await findReversedRanges(c);
@@ -36,8 +39,9 @@ export async function checkReferenceData(c: Queryable): Promise<CheckReport> {
 		EMAIL_COLUMNS.map(
 			([table, column]) =>
 				`(SELECT '${table}' AS table, '${column}' AS column, id::text AS id, ${column} AS email FROM ${table}
-				   WHERE ${VALID_NOW(table)} AND (${column} <> btrim(${column}) OR ${column} ~* '@(.*\.)?xn--') ORDER BY id LIMIT 1000)`,
+				   WHERE ${VALID_NOW(table)} AND (${column} <> btrim(${column}) OR ${column} ~* $1) ORDER BY id LIMIT 1000)`,
 		).join(' UNION ALL '),
+		[PUNYCODE_DOMAIN],
 	);
 	const mentors = await c.query<CheckReport['mentorsWithoutTelegram'][number]>(
 		`SELECT m.id::text AS id, m.email, m.first_name, m.last_name FROM mentors m

@@ -81,9 +81,15 @@ describe('init on a seed v2.0.0 database with a backlog and a reversed-range row
 			{ id: 3, processed: true, skip_reason: 'backlog' },
 			{ id: 4, processed: false, skip_reason: null },
 		]);
+		// a student typed by hand with a punycode domain does not match what GetCourse sends: check says so
+		await q(`INSERT INTO students (user_id, email, first_name) VALUES ('900003', 'alisa@xn--80a1acny.xn--p1ai', 'Алиса'), ('900004', ' ira@example.ru', 'Ира')`);
 		const check = await cli(['check']);
 		expect(check.code).toBe(1);
 		expect(check.stdout).toMatch(/Rows that end before they start .*\(1\):\n  mentors id 4: valid_from 2025-10-01T00:00:00\.000Z, valid_to 2025-09-01T00:00:00\.000Z/);
+		expect(check.stdout).toMatch(/Emails with spaces around them or a punycode domain .*\(2\):\n  students\.email id 3: "alisa@xn--80a1acny\.xn--p1ai"\n  students\.email id 4: " ira@example\.ru"/);
+		const asJson = JSON.parse((await cli(['check', '--json'])).stdout);
+		expect(asJson.reversedRanges).toEqual([{ table: 'mentors', id: '4', valid_from: '2025-10-01T00:00:00.000Z', valid_to: '2025-09-01T00:00:00.000Z' }]);
+		await q(`DELETE FROM students WHERE user_id IN ('900003', '900004')`);
 		// a second init changes nothing more
 		expect((await cli(['init'])).stdout).toContain('Backlog: no event has waited more than 7 day(s).');
 	});

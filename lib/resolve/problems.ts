@@ -10,7 +10,7 @@ export function describeProblem(code: ProblemCode, r: ResolvedRow): { message: s
 	const training = r.training_id ? ` in training ${r.training_id}` : '';
 	switch (code) {
 		case 'student_not_found': {
-			const who = `GetCourse user id ${r.user_id}${r.user_email ? ` or email ${r.user_email}` : ''}`;
+			const who = [r.user_id && `GetCourse user id ${r.user_id}`, r.user_email && `email ${r.user_email}`].filter(Boolean).join(' or ');
 			return {
 				message: `student not found: no student with ${who}`,
 				fix: `add the student (${who}) to students: GetCourse Reference Data → Sync Versions (students), or "getcourse-bot import students file.csv"`,

@@ -89,7 +89,7 @@ export class GetCourseReferenceData implements INodeType {
 					{
 						name: 'Close',
 						value: 'close',
-						description: 'End a mentor, student, training, lesson or mapping at a date',
+						description: 'End a mentor, student, training, lesson or mapping at a date; closing a mentor warns about mappings still open to them',
 						action: 'Close a reference row',
 					},
 					{

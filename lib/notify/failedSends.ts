@@ -40,6 +40,12 @@ interface FailedRow {
 /** Staff alerts' key: one per failed notification, and again after each `retry --failed` that failed anew. */
 export const failedSendKey = (notificationId: string, manualRetries: number) => `failed:${notificationId}:${manualRetries}`;
 
+/** One round trip on the partial index: whether any failure waits to be told (the usual answer is no). */
+export async function hasUntoldFailures(q: Queryable): Promise<boolean> {
+	const r = await q.query(`SELECT 1 FROM notifications WHERE status = 'failed' AND failure_alerted_at IS NULL AND mentor_id IS NOT NULL LIMIT 1`);
+	return r.rows.length > 0;
+}
+
 /**
  * Queues one staff alert per mentor notification Telegram refused for good (SPEC §11: 403 the
  * mentor never pressed Start or blocked the bot, 400 chat not found, or attempts used up), naming

@@ -1,5 +1,5 @@
 import { withTransaction, type Db } from '../db/pool';
-import { queueFailedSendAlerts, type FailedSendAlertOptions, type QueuedFailedSendAlert } from '../notify/failedSends';
+import { hasUntoldFailures, queueFailedSendAlerts, type FailedSendAlertOptions, type QueuedFailedSendAlert } from '../notify/failedSends';
 import type { TelegramConfig } from './client';
 import { sendPending, type SendOptions, type SendOutcome } from './sendPending';
 
@@ -16,7 +16,7 @@ export async function sendPendingAndAlert(
 	alerts: FailedSendAlertOptions | null,
 ): Promise<{ outcomes: SendOutcome[]; alerts: QueuedFailedSendAlert[] }> {
 	const outcomes = await sendPending(db.pool, tg, options);
-	if (!alerts) return { outcomes, alerts: [] };
+	if (!alerts || !(await hasUntoldFailures(db.pool))) return { outcomes, alerts: [] };
 	const queued = await withTransaction(db, (c) => queueFailedSendAlerts(c, alerts));
 	if (queued.some((a) => a.created)) outcomes.push(...(await sendPending(db.pool, tg, options)));
 	return { outcomes, alerts: queued };

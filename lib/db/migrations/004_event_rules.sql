@@ -34,7 +34,8 @@ $$;
 -- How many times staff put the notification back with `retry --failed`: a new failure after a
 -- retry is a new alert.
 ALTER TABLE notifications ADD COLUMN IF NOT EXISTS manual_retries INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX IF NOT EXISTS idx_notifications_failed_unalerted ON notifications (id) WHERE status = 'failed' AND failure_alerted_at IS NULL;
+CREATE INDEX IF NOT EXISTS idx_notifications_failed_unalerted ON notifications (id)
+    WHERE status = 'failed' AND failure_alerted_at IS NULL AND mentor_id IS NOT NULL;
 
 DROP VIEW IF EXISTS v_pending_webhooks;
 CREATE VIEW v_pending_webhooks AS

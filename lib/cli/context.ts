@@ -1,33 +1,18 @@
 import type { PgSettings } from '../config';
 import type { Db } from '../db/pool';
+import type { ArgsSpec, ParsedArgs } from './args';
 
-/** What every command gets: its arguments, the settings from the environment and the pooled database. */
+/** What every command gets: its parsed arguments, the settings from the environment and the pooled database. */
 export interface CommandContext {
-	args: string[];
+	args: ParsedArgs;
 	settings: PgSettings;
 	db: Db;
 }
 
 export interface Command {
-	/** One line for the usage text: "name [options]  what it does". */
+	/** The usage text: "name [options]  what it does" (more lines indented). */
 	usage: string;
+	/** Every flag and positional argument the command takes: anything else is refused (exit 2). */
+	spec: ArgsSpec;
 	run(ctx: CommandContext): Promise<number>;
-}
-
-/** Reads `--name N` as a whole number ≥ 0, or the fallback when absent. */
-export function numberFlag(args: string[], name: string, fallback: number, what = 'a whole number'): number {
-	const i = args.indexOf(name);
-	if (i < 0) return fallback;
-	const v = Number(args[i + 1]);
-	if (!Number.isInteger(v) || v < 0) throw new Error(`${name} needs ${what}, got ${JSON.stringify(args[i + 1])}`);
-	return v;
-}
-
-/** Reads `--name value`, or undefined when absent. */
-export function stringFlag(args: string[], name: string): string | undefined {
-	const i = args.indexOf(name);
-	if (i < 0) return undefined;
-	const v = args[i + 1];
-	if (v === undefined || v.startsWith('--')) throw new Error(`${name} needs a value`);
-	return v;
 }

@@ -2,6 +2,7 @@
 import { loadDotEnv, settingsFromEnv } from '../config';
 import { closeAllPools, getDb } from '../db/pool';
 import { redact } from '../db/connectionErrors';
+import { HELP_FLAGS, parseArgs, UsageError } from './args';
 import { COMMANDS } from './commands';
 
 const USAGE = `Usage: getcourse-bot <command> [options]
@@ -13,22 +14,41 @@ ${Object.values(COMMANDS)
 
 Settings come from POSTGRES_HOST_EXTERNAL, POSTGRES_HOST_INTERNAL, SERVER_ENV (dev|prod),
 POSTGRES_PORT, POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_DB, POSTGRES_SCHEMA, POSTGRES_SSL;
-a .env file in the current folder is read first.`;
+a .env file in the current folder is read first. Unknown options or arguments: exit status 2.`;
 
 async function run(argv: string[]): Promise<number> {
-	const [name, ...args] = argv;
-	if (!name || name === 'help' || name === '--help' || name === '-h') {
+	const [name, ...rest] = argv;
+	if (!name || name === 'help' || HELP_FLAGS.includes(name)) {
 		console.log(USAGE);
 		return name ? 0 : 1;
 	}
 	const command = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
 	if (!command) {
-		console.error(`Unknown command "${name}".\n\n${USAGE}`);
+		console.error(`getcourse-bot: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')}; "getcourse-bot help" lists them)`);
+		return 2;
+	}
+	if (rest.some((a) => HELP_FLAGS.includes(a))) {
+		console.log(`Usage: getcourse-bot ${command.usage}`);
+		return 0;
+	}
+	let args;
+	try {
+		args = parseArgs(rest, command.spec);
+	} catch (err) {
+		if (!(err instanceof UsageError)) throw err;
+		console.error(`getcourse-bot ${name}: ${err.message}; see "getcourse-bot ${name} --help"`);
 		return 2;
 	}
 	loadDotEnv();
 	const settings = settingsFromEnv();
-	return command.run({ args, settings, db: getDb(settings) });
+	try {
+		return await command.run({ args, settings, db: getDb(settings) });
+	} catch (err) {
+		// A combination of flags the parser cannot judge alone (retry --mentor without --failed).
+		if (!(err instanceof UsageError)) throw err;
+		console.error(`getcourse-bot ${name}: ${err.message}; see "getcourse-bot ${name} --help"`);
+		return 2;
+	}
 }
 
 run(process.argv.slice(2))

@@ -8,8 +8,11 @@ export interface InvalidDelivery {
 	status: 'invalid' | 'unauthorized';
 }
 
-/** Why a stored event will not notify anybody. */
-export type SkipReason = 'status' | 'stale' | 'comments_off';
+/**
+ * Why a stored event will not notify anybody: its status notifies nobody, it is stale, comments
+ * are off, the comment is staff's own reply, or it was adopted as backlog (`init`).
+ */
+export type SkipReason = 'status' | 'stale' | 'comments_off' | 'staff_comment' | 'backlog';
 
 export interface StoredEvent {
 	idempotencyKey: string;
@@ -20,109 +23,190 @@ export interface StoredEvent {
 	skipReason: SkipReason | null;
 }
 
+export interface Delivery {
+	event: NormalisedEvent;
+	/** Decided from the call alone (status, comments off, staff comment); stale is decided against the database. */
+	skip: SkipReason | null;
+}
+
+/** Receipts of the same answer and status from the two intake styles this close together are one event. */
+export const CROSS_INTAKE_WINDOW_SECONDS = 600;
+
 /**
- * Stores valid events (idempotent on idempotency_key: a redelivery only counts up
- * delivery_count) and logs invalid deliveries to error_logs, all in one statement: one round
- * trip for a whole batch. Per answer it also decides, against what is already stored:
- *  - stale: an event of the same answer with a later date is known (a late "new" after
- *    "accepted"): stored, never notifies;
- *  - resubmission: a "new" for an answer seen before (after declined/accepted, or with new
- *    text): notifies, marked as such.
- * Events that do not notify are stored already processed, with the reason.
+ * One statement stores a round of calls and decides, per call, against what is stored (SPEC §8):
+ *  - redelivery: it repeats the answer's latest stored event (or its latest one that is not
+ *    `viewed`, which only says a mentor opened it), or the same answer and status arrived from
+ *    the other intake style within 10 minutes → that row's key: ON CONFLICT counts it up;
+ *  - otherwise a new event. Its key is the call key; when that key is taken (the same call
+ *    stored earlier, e.g. `new` again after `declined` with no text and the same date), it is
+ *    the call key plus the id of the latest event it follows. The key is a function of the
+ *    stored state, so two identical calls at once get the same key and the unique index keeps
+ *    them one row;
+ *  - stale: a later-dated event of the answer is stored (a date that was not trusted, or that
+ *    is more than a day after its own receipt, does not count): stored, never notifies;
+ *  - resubmission: a `new` for an answer seen before, not stale.
+ * Invalid deliveries go to error_logs in the same round trip.
  */
-export async function storeDeliveries(
-	q: Queryable,
-	events: Array<{ event: NormalisedEvent; notify: boolean }>,
-	invalid: InvalidDelivery[],
-	logSource: string,
-): Promise<Map<string, StoredEvent>> {
-	// One INSERT … ON CONFLICT DO UPDATE must not touch a row twice: dedupe the batch first.
-	const unique = new Map<string, { event: NormalisedEvent; notify: boolean; deliveries: number }>();
-	for (const e of events) {
-		const seen = unique.get(e.event.idempotencyKey);
-		if (seen) seen.deliveries++;
-		else unique.set(e.event.idempotencyKey, { ...e, deliveries: 1 });
-	}
-	const rows = [...unique.values()];
-	const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
-	const res = await q.query<{ idempotency_key: string; id: string; inserted: boolean; is_resubmission: boolean; skip_reason: SkipReason | null }>(
-		`WITH input AS (
-		   SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-		                        $8::text[], $9::text[], $10::jsonb[], $11::text[], $12::text[], $13::text[], $14::text[],
-		                        $15::boolean[], $16::int[], $17::text[], $18::text[])
-		     AS t(idempotency_key, event_date, user_id, user_email, answer_id, answer_training_id, answer_lesson_id,
-		          answer_status, answer_text, raw_payload, event_type, source, lesson_name, training_name, notify, deliveries,
-		          event_kind, comment_id)
-		 ),
-		 judged AS (
-		   SELECT i.*,
-		          i.event_kind = 'answer' AND EXISTS (
-		            SELECT 1 FROM webhook_events p
-		             WHERE p.answer_id = i.answer_id AND p.event_kind = 'answer' AND p.event_date > i.event_date) AS stale,
-		          i.event_kind = 'answer' AND EXISTS (
-		            SELECT 1 FROM webhook_events p
-		             WHERE p.answer_id = i.answer_id AND p.event_kind = 'answer' AND p.idempotency_key <> i.idempotency_key) AS seen_before
-		     FROM input i
-		 ),
-		 decided AS (
-		   SELECT j.*,
-		          j.event_kind = 'answer' AND j.answer_status = 'new' AND j.seen_before AND NOT j.stale AS resubmission,
-		          CASE WHEN NOT j.notify THEN CASE WHEN j.event_kind = 'comment' THEN 'comments_off' ELSE 'status' END
-		               WHEN j.stale THEN 'stale' END AS skip
-		     FROM judged j
-		 ),
-		 stored AS (
-		   INSERT INTO webhook_events (idempotency_key, event_date, user_id, user_email, answer_id, answer_training_id,
-		          answer_lesson_id, answer_status, answer_text, raw_payload, event_type, source, lesson_name, training_name,
-		          event_kind, comment_id, is_resubmission, skip_reason, processed, processed_at, delivery_count)
-		   SELECT idempotency_key, event_date, user_id, user_email, answer_id, answer_training_id, answer_lesson_id,
-		          answer_status, answer_text, raw_payload, event_type, source, lesson_name, training_name,
-		          event_kind, comment_id, resubmission, skip, skip IS NOT NULL, CASE WHEN skip IS NOT NULL THEN NOW() END, deliveries
-		   FROM decided ORDER BY idempotency_key
-		   ON CONFLICT (idempotency_key) DO UPDATE SET delivery_count = webhook_events.delivery_count + EXCLUDED.delivery_count
-		   RETURNING idempotency_key, id, (xmax = 0) AS inserted, is_resubmission, skip_reason
-		 ),
-		 logged AS (
-		   INSERT INTO error_logs (level, source, message, context)
-		   SELECT 'warning', $19, reason, jsonb_build_object('status', status, 'source', src, 'raw_payload', payload)
-		   FROM unnest($20::text[], $21::text[], $22::text[], $23::jsonb[]) AS e(reason, status, src, payload)
-		 )
-		 SELECT idempotency_key, id::text AS id, inserted, is_resubmission, skip_reason FROM stored`,
-		[
-			col((r) => r.event.idempotencyKey),
-			col((r) => r.event.eventDate.toISOString()),
-			col((r) => r.event.userId),
-			col((r) => r.event.userEmail),
-			col((r) => r.event.answerId),
-			col((r) => r.event.trainingId),
-			col((r) => r.event.lessonId),
-			col((r) => r.event.status),
-			col((r) => r.event.text),
-			col((r) => JSON.stringify(r.event.rawPayload)),
-			col((r) => r.event.eventType),
-			col((r) => r.event.source),
-			col((r) => r.event.lessonName),
-			col((r) => r.event.trainingName),
-			col((r) => r.notify),
-			col((r) => r.deliveries),
-			col((r) => r.event.kind),
-			col((r) => r.event.commentId),
-			logSource,
-			invalid.map((i) => i.reason),
-			invalid.map((i) => i.status),
-			invalid.map((i) => i.source),
-			invalid.map((i) => JSON.stringify(i.rawPayload)),
-		],
-	);
-	const out = new Map<string, StoredEvent>();
-	for (const r of res.rows) {
-		out.set(r.idempotency_key, {
-			idempotencyKey: r.idempotency_key,
-			id: r.id,
-			inserted: r.inserted,
-			resubmission: r.is_resubmission,
-			skipReason: r.skip_reason,
-		});
-	}
+const STORE_ROUND_SQL = `
+WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                       $8::text[], $9::text[], $10::jsonb[], $11::text[], $12::text[], $13::text[], $14::text[],
+                       $15::text[], $16::int[], $17::text[], $18::text[], $19::text[], $20::text[]) WITH ORDINALITY
+    AS t(call_key, event_date, user_id, user_email, answer_id, answer_training_id, answer_lesson_id,
+         answer_status, answer_text, raw_payload, event_type, source, lesson_name, training_name, skip, deliveries,
+         event_kind, comment_id, author_user_id, date_note, ord)
+),
+latest AS (
+  SELECT i.*,
+         la.id AS la_id, la.idempotency_key AS la_key, la.call AS la_call, la.answer_status AS la_status, la.source AS la_source, la.created_at AS la_at,
+         lv.idempotency_key AS lv_key, lv.call AS lv_call, lv.answer_status AS lv_status, lv.source AS lv_source, lv.created_at AS lv_at
+    FROM input i
+    LEFT JOIN LATERAL (
+         SELECT p.id, p.idempotency_key, coalesce(p.call_key, p.idempotency_key) AS call, p.answer_status, p.source, p.created_at
+           FROM webhook_events p
+          WHERE i.event_kind = 'answer' AND p.answer_id = i.answer_id AND p.event_kind = 'answer'
+          ORDER BY p.id DESC LIMIT 1) la ON TRUE
+    LEFT JOIN LATERAL (
+         SELECT p.idempotency_key, coalesce(p.call_key, p.idempotency_key) AS call, p.answer_status, p.source, p.created_at
+           FROM webhook_events p
+          WHERE la.answer_status = 'viewed' AND p.answer_id = i.answer_id AND p.event_kind = 'answer'
+            AND p.answer_status IS DISTINCT FROM 'viewed'
+          ORDER BY p.id DESC LIMIT 1) lv ON TRUE
+),
+keyed AS (
+  SELECT l.*,
+         CASE
+           WHEN l.event_kind <> 'answer' THEN l.call_key
+           WHEN l.la_call = l.call_key THEN l.la_key
+           WHEN l.lv_call = l.call_key THEN l.lv_key
+           WHEN l.la_status = l.answer_status AND l.la_source IN ('tech_api', 'process') AND l.source IN ('tech_api', 'process')
+                AND l.la_source <> l.source AND l.la_at > NOW() - make_interval(secs => $25::int) THEN l.la_key
+           WHEN l.lv_status = l.answer_status AND l.lv_source IN ('tech_api', 'process') AND l.source IN ('tech_api', 'process')
+                AND l.lv_source <> l.source AND l.lv_at > NOW() - make_interval(secs => $25::int) THEN l.lv_key
+           WHEN EXISTS (SELECT 1 FROM webhook_events p WHERE p.idempotency_key = l.call_key) THEN l.call_key || '#' || coalesce(l.la_id, 0)
+           ELSE l.call_key
+         END AS key,
+         l.event_kind = 'answer' AND EXISTS (
+           SELECT 1 FROM webhook_events p
+            WHERE p.answer_id = l.answer_id AND p.event_kind = 'answer' AND p.event_date > l.event_date
+              AND p.date_note IS NULL AND p.event_date <= coalesce(p.created_at, p.event_date) + interval '1 day') AS stale
+    FROM latest l
+),
+decided AS (
+  SELECT k.*,
+         k.event_kind = 'answer' AND k.answer_status = 'new' AND k.la_id IS NOT NULL AND NOT k.stale AS resubmission,
+         COALESCE(k.skip, CASE WHEN k.stale THEN 'stale' END) AS skip_reason
+    FROM keyed k
+),
+stored AS (
+  INSERT INTO webhook_events (idempotency_key, call_key, event_date, user_id, user_email, answer_id, answer_training_id,
+         answer_lesson_id, answer_status, answer_text, raw_payload, event_type, source, lesson_name, training_name,
+         event_kind, comment_id, author_user_id, date_note, is_resubmission, skip_reason, processed, processed_at, delivery_count)
+  SELECT key, call_key, event_date, user_id, user_email, answer_id, answer_training_id, answer_lesson_id,
+         answer_status, answer_text, raw_payload, event_type, source, lesson_name, training_name,
+         event_kind, comment_id, author_user_id, date_note, resubmission, skip_reason, skip_reason IS NOT NULL,
+         CASE WHEN skip_reason IS NOT NULL THEN NOW() END, deliveries
+  FROM decided ORDER BY key
+  ON CONFLICT (idempotency_key) DO UPDATE SET delivery_count = webhook_events.delivery_count + EXCLUDED.delivery_count
+  RETURNING idempotency_key, id, (xmax = 0) AS inserted, is_resubmission, skip_reason
+),
+logged AS (
+  INSERT INTO error_logs (level, source, message, context)
+  SELECT 'warning', $21, reason, jsonb_build_object('status', status, 'source', src, 'raw_payload', payload)
+  FROM unnest($22::text[], $23::text[], $24::text[], $26::jsonb[]) AS e(reason, status, src, payload)
+)
+SELECT d.ord::int AS ord, s.idempotency_key, s.id::text AS id, s.inserted, s.is_resubmission, s.skip_reason
+  FROM decided d JOIN stored s ON s.idempotency_key = d.key`;
+
+interface Row {
+	delivery: Delivery;
+	deliveries: number;
+	/** Input positions this row stands for (the first one is the call, the others its repeats in the batch). */
+	positions: number[];
+}
+
+/**
+ * Rounds of one batch: a call that repeats the call just before it (same answer, same key) in
+ * the batch is one row delivered twice; any other call of an answer already in a round goes
+ * into the next round, so it is decided against what the earlier one stored (a `new`, its
+ * `declined` and the `new` again in one batch are three events). Almost every batch is one round.
+ */
+function rounds(deliveries: Delivery[]): Row[][] {
+	const out: Row[][] = [];
+	const lastOf = new Map<string, { row: Row; round: number }>();
+	deliveries.forEach((d, position) => {
+		const e = d.event;
+		const group = e.kind === 'answer' ? `answer:${e.answerId}` : e.callKey;
+		const last = lastOf.get(group);
+		if (last && last.row.delivery.event.callKey === e.callKey) {
+			last.row.deliveries++;
+			last.row.positions.push(position);
+			return;
+		}
+		const round = last ? last.round + 1 : 0;
+		const row: Row = { delivery: d, deliveries: 1, positions: [position] };
+		(out[round] ??= []).push(row);
+		lastOf.set(group, { row, round });
+	});
 	return out;
+}
+
+/**
+ * Stores valid events (a redelivery only counts up delivery_count) and logs invalid deliveries
+ * to error_logs: one statement per round, and one round for almost every batch (see rounds()).
+ * Events that do not notify are stored already processed, with the reason. Returns one result
+ * per delivery, in order.
+ */
+export async function storeDeliveries(q: Queryable, deliveries: Delivery[], invalid: InvalidDelivery[], logSource: string): Promise<StoredEvent[]> {
+	const results: StoredEvent[] = new Array(deliveries.length);
+	const all = rounds(deliveries);
+	if (!all.length) all.push([]);
+	for (const [n, rows] of all.entries()) {
+		const logs = n === 0 ? invalid : [];
+		const col = <T>(f: (e: NormalisedEvent, r: Row) => T) => rows.map((r) => f(r.delivery.event, r));
+		const res = await q.query<{ ord: number; idempotency_key: string; id: string; inserted: boolean; is_resubmission: boolean; skip_reason: SkipReason | null }>(
+			STORE_ROUND_SQL,
+			[
+				col((e) => e.callKey),
+				col((e) => e.eventDate.toISOString()),
+				col((e) => e.userId),
+				col((e) => e.userEmail),
+				col((e) => e.answerId),
+				col((e) => e.trainingId),
+				col((e) => e.lessonId),
+				col((e) => e.status),
+				col((e) => e.text),
+				col((e) => JSON.stringify(e.rawPayload)),
+				col((e) => e.eventType),
+				col((e) => e.source),
+				col((e) => e.lessonName),
+				col((e) => e.trainingName),
+				col((_, r) => r.delivery.skip),
+				col((_, r) => r.deliveries),
+				col((e) => e.kind),
+				col((e) => e.commentId),
+				col((e) => e.authorUserId),
+				col((e) => e.dateNote),
+				logSource,
+				logs.map((i) => i.reason),
+				logs.map((i) => i.status),
+				logs.map((i) => i.source),
+				CROSS_INTAKE_WINDOW_SECONDS,
+				logs.map((i) => JSON.stringify(i.rawPayload)),
+			],
+		);
+		for (const r of res.rows) {
+			const row = rows[r.ord - 1];
+			row.positions.forEach((p, k) => {
+				results[p] = {
+					idempotencyKey: r.idempotency_key,
+					id: r.id,
+					inserted: r.inserted && k === 0,
+					resubmission: r.is_resubmission,
+					skipReason: r.skip_reason,
+				};
+			});
+		}
+	}
+	return results;
 }

@@ -8,8 +8,10 @@ import type { Queryable } from './types';
  * successor opened at T do not overlap. Where btree_gist is available the guard is an
  * exclusion constraint over tstzrange(valid_from, valid_to); otherwise a statement trigger
  * checks the written rows and refuses an overlap with SQLSTATE 23P01 (the code an exclusion
- * constraint raises) and a message naming both rows. Data that already overlaps is reported
- * and the guard stays off until it is fixed.
+ * constraint raises) and a message naming both rows. Data that already overlaps, or a row that
+ * ends before it starts (valid_from after valid_to: tstzrange refuses it, so the constraint
+ * cannot be built), is reported and that table's guard stays off until it is fixed; it never
+ * makes `init` fail.
  */
 
 export interface GuardedKey {
@@ -46,7 +48,16 @@ export interface OverlapGuardReport {
 	kind: GuardKind | null;
 	/** Pairs of rows of this key valid at the same instant. */
 	overlaps: number;
+	/** Rows of the table whose valid_from is after their valid_to. */
+	reversed: number;
 	message: string;
+}
+
+export interface ReversedRow {
+	table: string;
+	id: string;
+	valid_from: Date;
+	valid_to: Date;
 }
 
 export interface OverlapRow {
@@ -94,6 +105,19 @@ export async function findOverlapsOf(q: Queryable, k: GuardedKey, limit = 1000):
 		a: { id: r.a_id, valid_from: r.a_from, valid_to: r.a_to },
 		b: { id: r.b_id, valid_from: r.b_from, valid_to: r.b_to },
 	}));
+}
+
+/** Rows that end before they start (valid_from > valid_to), per table; limit bounds the report. */
+export async function findReversedRanges(q: Queryable, limitPerTable = 1000): Promise<ReversedRow[]> {
+	const out: ReversedRow[] = [];
+	for (const table of [...new Set(GUARDED_KEYS.map((k) => k.table))]) {
+		const r = await q.query<{ id: string; valid_from: Date; valid_to: Date }>(
+			`SELECT id::text AS id, valid_from, valid_to FROM ${quoteIdentifier(table, 'table name')} WHERE valid_from > valid_to ORDER BY id LIMIT $1::int`,
+			[limitPerTable],
+		);
+		out.push(...r.rows.map((x) => ({ table, ...x })));
+	}
+	return out;
 }
 
 /** Every overlapping pair of every guarded key (what `getcourse-bot check` lists). */
@@ -237,10 +261,13 @@ $gcb_install$`);
 export async function ensureOverlapGuards(c: Queryable, opts: EnsureOverlapGuardsOptions = {}): Promise<OverlapGuardReport[]> {
 	const schema = await currentSchema(c);
 	const reports: OverlapGuardReport[] = [];
+	const reversedRows = await findReversedRanges(c, 1_000_000);
 	let gist: boolean | undefined;
 	for (const k of GUARDED_KEYS) {
 		const what = `${k.table} (${k.label})`;
 		const overlaps = (await findOverlapsOf(c, k, 1_000_000)).length;
+		const reversedIds = reversedRows.filter((r) => r.table === k.table).map((r) => r.id);
+		const reversed = reversedIds.length;
 		const present = await existingGuard(c, schema, k);
 		if (present) {
 			reports.push({
@@ -249,20 +276,26 @@ export async function ensureOverlapGuards(c: Queryable, opts: EnsureOverlapGuard
 				state: 'present',
 				kind: present,
 				overlaps,
+				reversed,
 				message: overlaps
 					? `${what}: overlap guard (${present}) present, but ${overlaps} overlapping pair(s) exist: run "getcourse-bot check"`
 					: `${what}: overlap guard (${present}) present`,
 			});
 			continue;
 		}
-		if (overlaps) {
+		if (overlaps || reversed) {
+			const why = [
+				overlaps && `${overlaps} pair(s) of rows overlap`,
+				reversed && `${reversed} row(s) end before they start (valid_from after valid_to: id ${reversedIds.slice(0, 10).join(', ')}${reversed > 10 ? ', …' : ''})`,
+			].filter(Boolean);
 			reports.push({
 				table: k.table,
 				key: k.label,
 				state: 'off',
 				kind: null,
 				overlaps,
-				message: `${what}: ${overlaps} pair(s) of rows overlap, so the overlap guard stays off until they are fixed (see "getcourse-bot check")`,
+				reversed,
+				message: `${what}: ${why.join(' and ')}, so the overlap guard stays off until they are fixed (see "getcourse-bot check")`,
 			});
 			continue;
 		}
@@ -276,7 +309,7 @@ export async function ensureOverlapGuards(c: Queryable, opts: EnsureOverlapGuard
 		const now = await existingGuard(c, schema, k);
 		if (now) {
 			const why = kind === 'trigger' ? (opts.forceTrigger ? ' (trigger requested)' : ' (btree_gist is not available)') : '';
-			reports.push({ table: k.table, key: k.label, state: 'installed', kind: now, overlaps: 0, message: `${what}: overlap guard (${now}) installed${why}` });
+			reports.push({ table: k.table, key: k.label, state: 'installed', kind: now, overlaps: 0, reversed: 0, message: `${what}: overlap guard (${now}) installed${why}` });
 		} else {
 			const late = (await findOverlapsOf(c, k, 1_000_000)).length;
 			reports.push({
@@ -285,6 +318,7 @@ export async function ensureOverlapGuards(c: Queryable, opts: EnsureOverlapGuard
 				state: 'off',
 				kind: null,
 				overlaps: late,
+				reversed: 0,
 				message: `${what}: overlapping rows arrived while the guard was being installed; it stays off (see "getcourse-bot check")`,
 			});
 		}

@@ -1,7 +1,7 @@
 import type { Queryable } from './types';
 
 /** Why an event could not be routed; the message and the fix are written by lib/resolve/problems.ts. */
-export type ProblemCode = 'student_not_found' | 'no_mapping' | 'mentor_unknown' | 'mentor_no_telegram';
+export type ProblemCode = 'student_not_found' | 'no_mapping' | 'ambiguous_mentor' | 'mentor_departed' | 'mentor_unknown' | 'mentor_no_telegram';
 
 export interface ResolvedRow {
 	event_id: string;
@@ -34,6 +34,8 @@ export interface ResolvedRow {
 	mapping_mentor_email: string | null;
 	mapping_at_date: boolean | null;
 	mapping_ids: string[] | null;
+	/** The event names no training: every mentor the student has (by mapping) at that date; more than one is ambiguous. */
+	mentor_candidates: string[] | null;
 	mentor_id: string | null;
 	mentor_email: string | null;
 	mentor_first_name: string | null;
@@ -41,6 +43,8 @@ export interface ResolvedRow {
 	mentor_telegram_id: string | null;
 	mentor_now: boolean | null;
 	mentor_ids: string[] | null;
+	/** The mapped mentor has no row valid now nor at the event date, only closed ones: when the last one ended. */
+	mentor_left_at: Date | null;
 	training_name: string | null;
 	training_at_date: boolean | null;
 	lesson_name: string | null;
@@ -56,9 +60,11 @@ export interface ResolvedRow {
  *  - mapping (who): any email the student (same user id) ever had; the row valid at the event
  *    date, else now; a training-specific row beats an all-trainings one (training_id NULL),
  *    which works for trainings missing from `trainings`; an event without a training id takes
- *    it from its lesson; ties: latest valid_from, then highest id, reported;
+ *    it from its lesson; ties: latest valid_from, then highest id, reported; an event with no
+ *    training (nor a known lesson) and more than one mentor mapped then is never a guess:
+ *    ambiguous_mentor, naming them;
  *  - mentor (how to reach): the mentor's row valid now (same email), else the row valid at the
- *    event date;
+ *    event date; a mentor with only closed rows left (mentor_departed), never "not in mentors";
  *  - training and lesson names: at the event date, else now, else the payload's.
  * Validity is half-open: valid_from <= date < valid_to.
  */
@@ -86,12 +92,15 @@ SELECT c.id::text AS event_id, c.idempotency_key, c.event_date, c.event_type, c.
        mp.at_date AS mapping_at_date, mp.ids::text[] AS mapping_ids,
        me.id::text AS mentor_id, me.email AS mentor_email, me.first_name AS mentor_first_name, me.last_name AS mentor_last_name,
        me.telegram_id::text AS mentor_telegram_id, me.now_row AS mentor_now, me.ids::text[] AS mentor_ids,
+       cand.list AS mentor_candidates, gone.left_at AS mentor_left_at,
        COALESCE(tr.name, c.training_name) AS training_name, tr.at_date AS training_at_date,
        COALESCE(le.name, c.lesson_name) AS lesson_name, le.at_date AS lesson_at_date,
        CASE
          WHEN sup.stale THEN NULL
          WHEN st.id IS NULL THEN 'student_not_found'
          WHEN mp.id IS NULL THEN 'no_mapping'
+         WHEN cardinality(cand.list) > 1 THEN 'ambiguous_mentor'
+         WHEN me.id IS NULL AND gone.left_at IS NOT NULL THEN 'mentor_departed'
          WHEN me.id IS NULL THEN 'mentor_unknown'
          WHEN me.telegram_id IS NULL THEN 'mentor_no_telegram'
        END AS problem
@@ -102,12 +111,13 @@ SELECT c.id::text AS event_id, c.idempotency_key, c.event_date, c.event_type, c.
         SELECT c.event_kind = 'answer' AND EXISTS (
                SELECT 1 FROM webhook_events p
                 WHERE p.answer_id = c.answer_id AND p.event_kind = 'answer' AND p.event_date > c.event_date
-                  AND p.id < c.id) AS stale) sup
+                  AND p.id < c.id AND p.date_note IS NULL
+                  AND p.event_date <= coalesce(p.created_at, p.event_date) + interval '1 day') AS stale) sup
   -- student: by GetCourse user id (two index lookups; an OR would defeat both indexes)
   LEFT JOIN LATERAL (
         SELECT s.id, s.user_id, s.email, s.first_name, s.last_name, s.at_date, array_agg(s.id) OVER (PARTITION BY s.at_date) AS ids
           FROM (SELECT s.*, (s.valid_from <= c.event_date AND c.event_date < s.valid_to) AS at_date FROM students s
-                 WHERE s.user_id = c.user_id
+                 WHERE c.user_id <> '' AND s.user_id = c.user_id
                    AND ((s.valid_from <= c.event_date AND c.event_date < s.valid_to) OR (s.valid_from <= NOW() AND NOW() < s.valid_to))) s
          ORDER BY s.at_date DESC, s.valid_from DESC, s.id DESC LIMIT 1) st_id ON TRUE
   LEFT JOIN LATERAL (
@@ -147,12 +157,23 @@ SELECT c.id::text AS event_id, c.idempotency_key, c.event_date, c.event_type, c.
                    AND (m.training_id = tid.training_id OR m.training_id IS NULL OR tid.training_id IS NULL)
                    AND ((m.valid_from <= c.event_date AND c.event_date < m.valid_to) OR (m.valid_from <= NOW() AND NOW() < m.valid_to))) m
          ORDER BY m.at_date DESC, m.rank, m.valid_from DESC, m.id DESC LIMIT 1) mp ON TRUE
+  -- no training known: every mentor mapped to the student when the chosen mapping holds
+  LEFT JOIN LATERAL (
+        SELECT array_agg(DISTINCT lower(m.mentor_email) ORDER BY lower(m.mentor_email)) AS list
+          FROM mapping m
+         WHERE tid.training_id IS NULL AND mp.id IS NOT NULL AND lower(m.student_email) = ANY (emails.list)
+           AND CASE WHEN mp.at_date THEN m.valid_from <= c.event_date AND c.event_date < m.valid_to
+                    ELSE m.valid_from <= NOW() AND NOW() < m.valid_to END) cand ON TRUE
   LEFT JOIN LATERAL (
         SELECT x.id, x.email, x.first_name, x.last_name, x.telegram_id, x.now_row, array_agg(x.id) OVER (PARTITION BY x.now_row) AS ids
           FROM (SELECT x.*, (x.valid_from <= NOW() AND NOW() < x.valid_to) AS now_row FROM mentors x
                  WHERE lower(x.email) = lower(mp.mentor_email)
                    AND ((x.valid_from <= NOW() AND NOW() < x.valid_to) OR (x.valid_from <= c.event_date AND c.event_date < x.valid_to))) x
          ORDER BY x.now_row DESC, x.valid_from DESC, x.id DESC LIMIT 1) me ON TRUE
+  -- no mentor row valid now nor then: did the mentor leave (closed rows only)?
+  LEFT JOIN LATERAL (
+        SELECT max(x.valid_to) AS left_at FROM mentors x
+         WHERE me.id IS NULL AND mp.id IS NOT NULL AND lower(x.email) = lower(mp.mentor_email) AND x.valid_to <= NOW()) gone ON TRUE
  ORDER BY c.id`;
 
 export async function claimEvents(q: Queryable, batchSize: number, leaseSeconds: number): Promise<ResolvedRow[]> {

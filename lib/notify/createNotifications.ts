@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { insertNotifications, markEventsProcessed, type NewNotification } from '../db/notifications';
 import type { Queryable } from '../db/types';
+import { unresolvedInRussian } from './staffTexts';
 import { EVENT_TITLES, formatDate, renderMessage, STAFF_PLACEHOLDERS } from './template';
+import { HOMEWORK_SUBMITTED, STAFF_ALERT } from './types';
 
-export const DEFAULT_NOTIFICATION_TYPE = 'homework_submitted';
-export const STAFF_ALERT_TYPE = 'staff_alert';
+export const DEFAULT_NOTIFICATION_TYPE = HOMEWORK_SUBMITTED;
+export const STAFF_ALERT_TYPE = STAFF_ALERT;
 
 const id = z.union([z.string(), z.number()]).transform(String);
 
@@ -49,6 +51,13 @@ const unresolvedItemSchema = z.object({
 	givenUp: z.boolean(),
 	trainingId: z.string().nullable().optional(),
 	lessonName: z.string().nullable().optional(),
+	// The facts behind the problem, for the Russian wording (absent in items of older versions).
+	problemCode: z.string().optional(),
+	lessonId: z.string().nullable().optional(),
+	studentEmail: z.string().nullable().optional(),
+	mentorEmail: z.string().nullable().optional(),
+	candidates: z.array(z.string()).optional(),
+	mentorLeftAt: z.string().nullable().optional(),
 });
 
 export interface NotificationOptions {
@@ -117,11 +126,13 @@ export function prepareStaffAlert(item: unknown, opts: NotificationOptions & { c
 	const parsed = unresolvedItemSchema.safeParse(item);
 	if (!parsed.success) return { ok: false, reason: firstIssue(parsed.error, "an item of Resolve Mentor's Unresolved output") };
 	const e = parsed.data;
+	const ru = unresolvedInRussian({ ...e, eventId: e.eventId }, opts.timeZone);
 	const message = renderMessage(
 		opts.template,
 		{
-			problem: e.problem,
-			fix: e.fix,
+			problem: ru?.problem ?? e.problem,
+			fix: ru?.fix ?? e.fix,
+			problem_code: e.problemCode,
 			event_id: e.eventId,
 			answer_id: e.answerId,
 			student: [e.userEmail, e.userId && `id ${e.userId}`].filter(Boolean).join(', '),

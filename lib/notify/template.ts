@@ -39,8 +39,9 @@ export const PLACEHOLDERS = [
 	'event_date',
 ] as const;
 
+/** A staff alert about an event nobody could be routed to; {problem} and {fix} come in Russian (lib/notify/staffTexts.ts). */
 export const DEFAULT_STAFF_TEMPLATE = [
-	'⚠️ <b>GetCourse Bot: наставник не найден</b>',
+	'⚠️ <b>GetCourse Bot: ответ ученика не передан наставнику</b>',
 	'',
 	'Проблема: {problem}',
 	'Что сделать: {fix}',
@@ -53,6 +54,7 @@ export const DEFAULT_STAFF_TEMPLATE = [
 export const STAFF_PLACEHOLDERS = [
 	'problem',
 	'fix',
+	'problem_code',
 	'event_id',
 	'answer_id',
 	'student',
@@ -62,6 +64,33 @@ export const STAFF_PLACEHOLDERS = [
 	'given_up',
 	'lesson_name',
 	'training_id',
+] as const;
+
+/** A staff alert about a notification Telegram refused for good (403, 400), one per failed notification. */
+export const DEFAULT_FAILED_SEND_TEMPLATE = [
+	'⚠️ <b>GetCourse Bot: сообщение наставнику не доставлено</b>',
+	'',
+	'Наставник: {mentor_name} ({mentor_email}), telegram_id {chat_id}',
+	'Telegram ответил: {error}',
+	'Что сделать: {fix}',
+	'',
+	'Уведомление #{notification_id} (событие #{event_id}, ученик {student}, {created_at}).',
+	'После исправления: {retry}',
+].join('\n');
+
+/** Placeholders of a failed-send alert. */
+export const FAILED_SEND_PLACEHOLDERS = [
+	'mentor_name',
+	'mentor_email',
+	'chat_id',
+	'error',
+	'fix',
+	'notification_id',
+	'event_id',
+	'student',
+	'created_at',
+	'retry',
+	'type',
 ] as const;
 
 export type TemplateValues = Record<string, string | number | null | undefined>;

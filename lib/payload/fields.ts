@@ -13,6 +13,8 @@ export interface FieldMap {
 	/** When this parameter is not empty, the call is a comment on the answer. */
 	commentId: string;
 	commentText: string;
+	/** Who wrote the comment (GetCourse user id); a comment by anyone but the student notifies nobody. */
+	commentAuthorId: string;
 }
 
 export const DEFAULT_FIELDS: FieldMap = {
@@ -28,4 +30,5 @@ export const DEFAULT_FIELDS: FieldMap = {
 	trainingName: 'training_name',
 	commentId: 'comment_id',
 	commentText: 'comment_text',
+	commentAuthorId: 'comment_user_id',
 };

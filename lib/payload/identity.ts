@@ -3,12 +3,12 @@ import { createHash } from 'node:crypto';
 export type EventKind = 'answer' | 'comment';
 
 /**
- * What makes two calls "the same delivery" (SPEC §8). A redelivery repeats the call: same
- * answer, status, text and date as sent (the Tech API's ts64, the process's date parameter),
- * so it gets the same key and stays one row. A resubmission (back to "new" with new text or a
- * new date) and a new status get a new key, so they are new events. A comment is keyed by its
- * own id. Migration 002 computes the same fingerprint in SQL for release 0.1's rows: keep the
- * two in step.
+ * The call's own key (SPEC §8): answer, status, text and date as sent (the Tech API's ts64, the
+ * process's date parameter); a comment is keyed by its own id. Two calls with the same key are
+ * the same call — but whether a repeat is a redelivery depends on what was stored meanwhile (a
+ * `new` again after `declined` is a resubmission even with the same text and date), which
+ * lib/db/events.ts decides against the answer's latest stored event. Migration 002 computes the
+ * same fingerprint in SQL for release 0.1's rows: keep the two in step.
  */
 export function fingerprint(text: string | null, rawDate: string): string {
 	return createHash('sha256').update(`${text ?? ''}\u0001${rawDate}`).digest('hex').slice(0, 16);

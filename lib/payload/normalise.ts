@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { normaliseEmail } from '../email';
 import { parseEventDate } from './dates';
 import { DEFAULT_FIELDS, type FieldMap } from './fields';
 import { eventKey, type EventKind } from './identity';
@@ -8,9 +9,12 @@ import { isObject, ValueReader } from './values';
 export type EventSource = 'tech_api' | 'process';
 
 export interface NormalisedEvent {
-	idempotencyKey: string;
+	/** The call's own key (lib/payload/identity.ts); the stored event's idempotency_key may extend it (lib/db/events.ts). */
+	callKey: string;
 	kind: EventKind;
 	commentId: string | null;
+	/** A comment's author (GetCourse comment.user_id); userId is the answer's student. Null when not said. */
+	authorUserId: string | null;
 	source: EventSource;
 	eventType: string;
 	eventDate: Date;
@@ -24,6 +28,8 @@ export interface NormalisedEvent {
 	lessonName: string | null;
 	trainingName: string | null;
 	rawPayload: Record<string, unknown>;
+	/** Set when the call's date was more than a day after its receipt: the receipt time stands in (kept on the event). */
+	dateNote: string | null;
 }
 
 export interface NormaliseOptions {
@@ -40,6 +46,9 @@ export type NormaliseResult =
 
 /** Longest answer text kept in its column; the whole text stays in raw_payload. */
 export const MAX_STORED_TEXT = 20_000;
+
+/** A date further ahead of the receipt time than this is a wrong clock or time zone, not a fact (SPEC §8). */
+export const FUTURE_DATE_TOLERANCE_MS = 24 * 60 * 60 * 1000;
 
 const stripQuotes = (v: string) => v.replace(/^['"\s]+|['"\s]+$/g, '');
 
@@ -64,7 +73,8 @@ const optionalName = z
 	.transform((v) => (v === '' ? null : v.slice(0, 500)));
 
 const eventSchema = z.object({
-	userId: idText('user id'),
+	userId: optionalId('user id').transform((v) => v ?? ''),
+	authorUserId: optionalId('comment author id'),
 	userEmail: z.string().trim().max(255, 'email is longer than 255 characters'),
 	answerId: idText('answer id'),
 	commentId: optionalId('comment id'),
@@ -76,15 +86,16 @@ const eventSchema = z.object({
 	trainingName: optionalName,
 });
 
-const emailSchema = z.string().email();
-
 interface Candidate {
 	source: EventSource;
 	eventType: string;
 	kind: EventKind;
 	values: z.input<typeof eventSchema>;
 	dateValue: string | number | undefined;
-	emailRequired: boolean;
+	/** What to say when neither the user id nor the email came (the call must name its student). */
+	whoMissing: string;
+	/** Tech API: the user id is what finds the student (its events carry no email). */
+	userIdRequired: boolean;
 }
 
 function fromTechApi(p: Record<string, unknown>, r: ValueReader): Candidate {
@@ -101,7 +112,9 @@ function fromTechApi(p: Record<string, unknown>, r: ValueReader): Candidate {
 		eventType,
 		kind: isComment ? 'comment' : 'answer',
 		values: {
-			userId: r.id(a.user_id ?? c.user_id ?? p.user_id, 'answer.user_id'),
+			// A comment's student is comment.owner_id; comment.user_id is its author (often the mentor).
+			userId: isComment ? r.id(c.owner_id ?? a.user_id ?? c.user_id, 'comment.owner_id') : r.id(a.user_id ?? p.user_id, 'answer.user_id'),
+			authorUserId: isComment ? r.id(c.user_id, 'comment.user_id') : '',
 			userEmail: r.text(p.user_email ?? a.user_email, 'user_email'),
 			answerId: isComment ? r.id(c.answer_id, 'comment.answer_id') : r.id(a.id, 'answer.id'),
 			commentId: isComment ? r.id(c.id, 'comment.id') : '',
@@ -113,7 +126,8 @@ function fromTechApi(p: Record<string, unknown>, r: ValueReader): Candidate {
 			trainingName: r.text(a.training_name, 'answer.training_name'),
 		},
 		dateValue,
-		emailRequired: false,
+		whoMissing: isComment ? 'comment.owner_id (the student) is missing' : 'answer.user_id is missing',
+		userIdRequired: true,
 	};
 }
 
@@ -128,6 +142,7 @@ function fromProcess(p: Record<string, unknown>, f: FieldMap, r: ValueReader): C
 		kind: isComment ? 'comment' : 'answer',
 		values: {
 			userId: r.id(p[f.userId], label(f.userId)),
+			authorUserId: isComment ? r.id(p[f.commentAuthorId], label(f.commentAuthorId)) : '',
 			userEmail: r.text(p[f.userEmail], label(f.userEmail)),
 			answerId: r.id(p[f.answerId], label(f.answerId)),
 			commentId,
@@ -139,7 +154,8 @@ function fromProcess(p: Record<string, unknown>, f: FieldMap, r: ValueReader): C
 			trainingName: r.text(p[f.trainingName], label(f.trainingName)),
 		},
 		dateValue: r.date(p[f.eventDate], label(f.eventDate)),
-		emailRequired: true,
+		whoMissing: `user id and email are both missing (parameters "${f.userId}" and "${f.userEmail}"): one of them is needed`,
+		userIdRequired: false,
 	};
 }
 
@@ -160,17 +176,26 @@ export function normaliseEvent(params: Record<string, unknown>, opts: NormaliseO
 	if (!parsed.success) {
 		for (const issue of parsed.error.issues) if (!problems.includes(issue.message)) problems.push(issue.message);
 	}
-	const email = c.values.userEmail.trim();
-	if (email && !emailSchema.safeParse(email).success) problems.push(`email ${JSON.stringify(email.slice(0, 80))} is not a valid address`);
-	else if (!email && c.emailRequired) problems.push(`email is missing (parameter "${fields.userEmail}")`);
+	const given = c.values.userEmail.trim();
+	const email = given ? normaliseEmail(given) : '';
+	if (email === null) problems.push(`email ${JSON.stringify(given.slice(0, 80))} is not a valid address`);
+	const userId = parsed.success ? parsed.data.userId : c.values.userId.trim();
+	if (!userId && (c.userIdRequired || !email) && !problems.some((p) => p.includes('user_id') || p.includes('owner_id'))) problems.push(c.whoMissing);
 
+	const receivedAt = (opts.now ?? (() => new Date()))();
 	let eventDate: Date | null = null;
+	let dateNote: string | null = null;
 	const rawDate = c.dateValue === undefined ? '' : String(c.dateValue);
 	if (c.dateValue !== undefined) {
 		eventDate = parseEventDate(c.dateValue, opts.timeZone);
 		if (!eventDate) problems.push(`event date ${JSON.stringify(rawDate.slice(0, 60))} is not a date (use YYYY-MM-DD HH:MM:SS, ISO 8601 or Unix seconds)`);
+		else if (eventDate.getTime() - receivedAt.getTime() > FUTURE_DATE_TOLERANCE_MS) {
+			// One call dated years ahead would make every later event of its answer stale: not trusted.
+			dateNote = `event date ${JSON.stringify(rawDate.slice(0, 60))} (${eventDate.toISOString()}) is more than a day after the call arrived: the receipt time is used`;
+			eventDate = receivedAt;
+		}
 	} else if (!problems.some((p) => p.includes('event date'))) {
-		eventDate = (opts.now ?? (() => new Date()))(); // GetCourse setups often omit it: the receipt time stands in
+		eventDate = receivedAt; // GetCourse setups often omit it: the receipt time stands in
 	}
 
 	if (problems.length || !parsed.success || !eventDate) {
@@ -180,14 +205,15 @@ export function normaliseEvent(params: Record<string, unknown>, opts: NormaliseO
 	return {
 		ok: true,
 		event: {
-			idempotencyKey: eventKey({ kind: c.kind, answerId: v.answerId, status: v.status, commentId: v.commentId, text: v.text, rawDate }),
+			callKey: eventKey({ kind: c.kind, answerId: v.answerId, status: v.status, commentId: v.commentId, text: v.text, rawDate }),
 			kind: c.kind,
 			commentId: v.commentId,
+			authorUserId: v.authorUserId,
 			source: c.source,
 			eventType: c.eventType,
 			eventDate,
 			userId: v.userId,
-			userEmail: email.toLowerCase(),
+			userEmail: email ?? '',
 			answerId: v.answerId,
 			trainingId: v.trainingId,
 			lessonId: v.lessonId,
@@ -196,6 +222,7 @@ export function normaliseEvent(params: Record<string, unknown>, opts: NormaliseO
 			lessonName: v.lessonName,
 			trainingName: v.trainingName,
 			rawPayload: raw,
+			dateNote,
 		},
 	};
 }

@@ -1,10 +1,14 @@
-import { findOverlaps, type OverlapRow } from '../db/overlapGuards';
+import { findOverlaps, findReversedRanges, type OverlapRow, type ReversedRow } from '../db/overlapGuards';
 import type { Queryable } from '../db/types';
 
 /** What `getcourse-bot check` finds wrong with the reference data. */
 export interface CheckReport {
 	/** Two rows of one key valid at the same instant. */
 	overlaps: OverlapRow[];
+	/** Rows that end before they start (valid_from after valid_to): their table's overlap guard stays off. */
+	reversedRanges: ReversedRow[];
+	/** Emails stored with spaces around them or a punycode (xn--) domain: they do not match what GetCourse sends; import writes the usual form. */
+	unusualEmails: Array<{ table: string; column: string; id: string; email: string }>;
 	/** Mentors valid now who cannot be reached. */
 	mentorsWithoutTelegram: Array<{ id: string; email: string; first_name: string | null; last_name: string | null }>;
 	/** Mappings valid now whose mentor or student has no row valid now. */
@@ -17,8 +21,28 @@ export interface CheckReport {
 
 const VALID_NOW = (a: string) => `${a}.valid_from <= now() AND now() < ${a}.valid_to`;
 
+/** Emails as a hand edit may leave them: spaces around, or the domain in punycode (import writes Unicode, see lib/email.ts). */
+const EMAIL_COLUMNS: Array<[string, string]> = [
+	['mentors', 'email'],
+	['students', 'email'],
+	['mapping', 'student_email'],
+	['mapping', 'mentor_email'],
+];
+
+/** A domain label in punycode: "@xn--…" or ".xn--…" after the @. */
+const PUNYCODE_DOMAIN = '@([^@]*[.])?xn--';
+
 export async function checkReferenceData(c: Queryable): Promise<CheckReport> {
 	const overlaps = await findOverlaps(c);
+	const reversedRanges = await findReversedRanges(c);
+	const emails = await c.query<CheckReport['unusualEmails'][number]>(
+		EMAIL_COLUMNS.map(
+			([table, column]) =>
+				`(SELECT '${table}' AS table, '${column}' AS column, id::text AS id, ${column} AS email FROM ${table}
+				   WHERE ${VALID_NOW(table)} AND (${column} <> btrim(${column}) OR ${column} ~* $1) ORDER BY id LIMIT 1000)`,
+		).join(' UNION ALL '),
+		[PUNYCODE_DOMAIN],
+	);
 	const mentors = await c.query<CheckReport['mentorsWithoutTelegram'][number]>(
 		`SELECT m.id::text AS id, m.email, m.first_name, m.last_name FROM mentors m
 		  WHERE ${VALID_NOW('m')} AND m.telegram_id IS NULL ORDER BY lower(m.email), m.id`,
@@ -65,11 +89,13 @@ export async function checkReferenceData(c: Queryable): Promise<CheckReport> {
 	);
 	const report: CheckReport = {
 		overlaps,
+		reversedRanges,
+		unusualEmails: emails.rows,
 		mentorsWithoutTelegram: mentors.rows,
 		mappingsToUnknown: mappings.rows,
 		waitingWithoutMapping: waiting.rows,
 		problems: 0,
 	};
-	report.problems = overlaps.length + mentors.rows.length + mappings.rows.length + waiting.rows.length;
+	report.problems = overlaps.length + reversedRanges.length + emails.rows.length + mentors.rows.length + mappings.rows.length + waiting.rows.length;
 	return report;
 }

@@ -83,6 +83,40 @@ export async function closeReference(c: Queryable, input: CloseInput): Promise<C
 	return change;
 }
 
-export function closeReferenceIn(db: Db, input: CloseInput): Promise<Change> {
-	return withTransaction(db, (c) => closeReference(c, input));
+/**
+ * Mappings that still send students to a mentor after `at` (SPEC §9): once the mentor is closed,
+ * their students' answers are reported "m@x left on DATE" until each student gets a new mentor.
+ */
+export async function openMappingsOf(c: Queryable, mentorEmail: string, at: Date): Promise<Array<{ id: string; student_email: string; training_id: string | null }>> {
+	const r = await c.query<{ id: string; student_email: string; training_id: string | null }>(
+		`SELECT id::text AS id, student_email, training_id FROM mapping
+		  WHERE lower(mentor_email) = lower($1) AND valid_to > $2
+		  ORDER BY lower(student_email), training_id NULLS FIRST, id`,
+		[mentorEmail, at],
+	);
+	return r.rows;
+}
+
+/** The warning a Close (node, import) gives when a mentor it closes is still named by mappings. */
+export function openMappingsWarning(mentorEmail: string, mappings: Array<{ student_email: string; training_id: string | null }>): string {
+	const shown = mappings.slice(0, 10).map((m) => `${m.student_email} (${m.training_id ? `training ${m.training_id}` : 'every training'})`);
+	const more = mappings.length > 10 ? `, and ${mappings.length - 10} more` : '';
+	return (
+		`mentor ${mentorEmail} is closed, but ${mappings.length} mapping(s) still send students to them: ${shown.join(', ')}${more}. ` +
+		`Their answers will be reported as "${mentorEmail} left": assign each student a new mentor (Reference Data → Assign Mentor, or "getcourse-bot import mapping")`
+	);
+}
+
+/** Close in a transaction of its own; closing a mentor warns about mappings still open to them. */
+export function closeReferenceIn(db: Db, input: CloseInput): Promise<{ change: Change; warnings: string[] }> {
+	return withTransaction(db, async (c) => {
+		const change = await closeReference(c, input);
+		const warnings: string[] = [];
+		if (change.action === 'closed' && tableDef(input.table).name === 'mentors') {
+			const email = String(change.old?.values.email ?? '');
+			const open = await openMappingsOf(c, email, change.effectiveAt);
+			if (open.length) warnings.push(openMappingsWarning(email, open));
+		}
+		return { change, warnings };
+	});
 }

@@ -2,6 +2,7 @@ import { withTransaction, type Db } from '../db/pool';
 import type { Queryable } from '../db/types';
 import { planSync, type Action, type Change } from './plan';
 import { readSource, type RejectedRow, type SourceOptions } from './source';
+import { openMappingsOf, openMappingsWarning } from './close';
 import { applyPlan, loadStored, lockReferenceTable, transactionNow } from './store';
 import { tableDef, type ReferenceTable } from './tables';
 
@@ -75,6 +76,14 @@ export async function syncVersions(c: Queryable, records: Array<Record<string, u
 	};
 	if (aborted) result.warnings.push(`${plan.rejected.length} row(s) rejected and All or Nothing is on: nothing was written`);
 	if (!opts.dryRun && !aborted) await applyPlan(c, t, plan);
+	if (t.name === 'mentors' && !aborted) {
+		// A mentor who leaves (closed, no new version) with students still mapped to them.
+		for (const ch of plan.changes.filter((x) => x.action === 'closed')) {
+			const email = String(ch.old?.values.email ?? '');
+			const open = email ? await openMappingsOf(c, email, ch.effectiveAt) : [];
+			if (open.length) result.warnings.push(openMappingsWarning(email, open));
+		}
+	}
 	return result;
 }
 

@@ -1,3 +1,5 @@
+import { normaliseEmail } from '../email';
+
 /**
  * The five reference tables as the sync sees them: their business columns (what a sheet or a
  * CSV holds), how each value is read, and the natural key a row is matched on. The surrogate
@@ -74,9 +76,6 @@ export function keyOf(t: TableDef, v: RowValues): string {
 	return t.keyFields.map((f) => v[f] ?? '*').join('|');
 }
 
-/** Loose but useful: one @, no spaces, a dot in the domain. */
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 /** Reads one value of a field; returns the normalised value or a reason. */
 export function readField(f: FieldDef, raw: unknown): { value: string | null } | { error: string } {
 	if (raw !== null && raw !== undefined && typeof raw === 'object') return { error: `${f.name} must be a single value, got an object` };
@@ -84,10 +83,13 @@ export function readField(f: FieldDef, raw: unknown): { value: string | null } |
 	let v = raw === null || raw === undefined ? '' : String(raw).trim();
 	if (!v) return f.required ? { error: `${f.name} is empty` } : { value: null };
 	switch (f.kind) {
-		case 'email':
-			v = v.toLowerCase();
-			if (!EMAIL.test(v)) return { error: `${f.name} "${v.slice(0, 80)}" is not an email address` };
+		case 'email': {
+			// Trimmed, lower-case, Unicode domain: compared with what GetCourse sends (lib/email.ts).
+			const e = normaliseEmail(v);
+			if (!e) return { error: `${f.name} "${v.slice(0, 80)}" is not an email address` };
+			v = e;
 			break;
+		}
 		case 'telegram':
 			if (!/^-?\d{1,19}$/.test(v) || BigInt(v) > 9223372036854775807n || BigInt(v) < -9223372036854775808n) {
 				return { error: `${f.name} "${v.slice(0, 40)}" is not a Telegram chat id (a whole number)` };

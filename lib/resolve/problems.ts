@@ -1,11 +1,16 @@
 import type { ProblemCode, ResolvedRow } from '../db/resolve';
 
-/** What went wrong with one event and what staff do about it, in words for a staff alert. */
+const day = (d: Date | null) => (d ? new Date(d).toISOString().slice(0, 10) : 'an unknown date');
+
+/**
+ * What went wrong with one event and what to do about it, for error_message, error_logs and the
+ * Unresolved output (the staff alert says the same in Russian: lib/notify/staffTexts.ts).
+ */
 export function describeProblem(code: ProblemCode, r: ResolvedRow): { message: string; fix: string } {
 	const training = r.training_id ? ` in training ${r.training_id}` : '';
 	switch (code) {
 		case 'student_not_found': {
-			const who = `GetCourse user id ${r.user_id}${r.user_email ? ` or email ${r.user_email}` : ''}`;
+			const who = [r.user_id && `GetCourse user id ${r.user_id}`, r.user_email && `email ${r.user_email}`].filter(Boolean).join(' or ');
 			return {
 				message: `student not found: no student with ${who}`,
 				fix: `add the student (${who}) to students: GetCourse Reference Data → Sync Versions (students), or "getcourse-bot import students file.csv"`,
@@ -15,6 +20,21 @@ export function describeProblem(code: ProblemCode, r: ResolvedRow): { message: s
 			return {
 				message: `no mentor mapped to student ${r.student_email}${training}`,
 				fix: `assign a mentor: GetCourse Reference Data → Assign Mentor, or "getcourse-bot import mapping file.csv"`,
+			};
+		case 'ambiguous_mentor': {
+			const lesson = r.answer_lesson_id ? ` and lesson ${r.answer_lesson_id} is not in lessons` : '';
+			return {
+				message: `ambiguous mentor: student ${r.student_email} has ${r.mentor_candidates?.length} mentors at the event date (${r.mentor_candidates?.join(', ')}) and the event names no training${lesson}`,
+				fix:
+					`send the training id with the call (answer_training_id={object.training_id} in the "Вызвать URL" address)` +
+					(r.answer_lesson_id ? `, or add lesson ${r.answer_lesson_id} with its training_id to lessons` : '') +
+					`; then "getcourse-bot retry --event ${r.event_id}"`,
+			};
+		}
+		case 'mentor_departed':
+			return {
+				message: `${r.mapping_mentor_email} left on ${day(r.mentor_left_at)}: assign the student a new mentor`,
+				fix: `assign student ${r.student_email} a new mentor${training}: GetCourse Reference Data → Assign Mentor, or "getcourse-bot import mapping file.csv"; then "getcourse-bot retry --event ${r.event_id}"`,
 			};
 		case 'mentor_unknown':
 			return {

@@ -52,7 +52,15 @@ export interface UnresolvedEvent {
 	givenUp: boolean;
 	nextAttemptAt: string | null;
 	trainingId: string | null;
+	lessonId: string | null;
 	lessonName: string | null;
+	/** The student found (when found), and the mapped mentor: what the problem is about. */
+	studentEmail: string | null;
+	mentorEmail: string | null;
+	/** ambiguous_mentor: the mentors the student has at the event date. */
+	candidates: string[];
+	/** mentor_departed: when the mentor's last row ended. */
+	mentorLeftAt: string | null;
 }
 
 const fullName = (first: string | null, last: string | null, fallback: string) =>
@@ -158,7 +166,12 @@ export async function resolveMentors(
 			givenUp,
 			nextAttemptAt: retryIn === null ? null : new Date(now + retryIn * 1000).toISOString(),
 			trainingId: r.training_id,
+			lessonId: r.answer_lesson_id,
 			lessonName: r.lesson_name,
+			studentEmail: r.student_email,
+			mentorEmail: r.mapping_mentor_email,
+			candidates: r.mentor_candidates ?? [],
+			mentorLeftAt: r.mentor_left_at ? new Date(r.mentor_left_at).toISOString() : null,
 		});
 	}
 	await recordResolution(q, records);

@@ -1,4 +1,4 @@
-import { storeDeliveries, type InvalidDelivery, type SkipReason } from '../db/events';
+import { storeDeliveries, type Delivery, type InvalidDelivery, type SkipReason } from '../db/events';
 import type { Queryable } from '../db/types';
 import type { FieldMap } from '../payload/fields';
 import type { EventKind } from '../payload/identity';
@@ -31,7 +31,7 @@ export interface StoreOutcome {
 	/** True only for a newly stored event that waits to notify its mentor. */
 	notify: boolean;
 	resubmission: boolean;
-	/** Why a stored event notifies nobody (status not notifying, stale, comments off). */
+	/** Why a stored event notifies nobody (status not notifying, stale, comments off, a staff comment). */
 	skipReason: SkipReason | null;
 	reason: string | null;
 }
@@ -82,11 +82,22 @@ export function checkSecret(
 	return { ok: false, reason, log: { reason, source, status: 'unauthorized', rawPayload: { size } } };
 }
 
+/**
+ * Why a call notifies nobody, from the call alone. A comment whose author is not the answer's
+ * student (the mentor's or a curator's reply) is staff's own: stored processed, no alert (SPEC §8).
+ */
+function skipOf(e: NormalisedEvent, notifyStatuses: Set<string>, notifyComments: boolean): SkipReason | null {
+	if (e.kind === 'comment') {
+		if (e.authorUserId && e.userId && e.authorUserId !== e.userId) return 'staff_comment';
+		return notifyComments ? null : 'comments_off';
+	}
+	return notifyStatuses.has(e.status) ? null : 'status';
+}
+
 /** Validates and stores a batch of GetCourse calls in one round trip; one outcome per input, in order. */
 export async function storeEvents(q: Queryable, items: Array<Record<string, unknown>>, opts: StoreOptions): Promise<StoreOutcome[]> {
 	const notifySet = new Set(opts.notifyStatuses.map((s) => s.trim().toLowerCase()).filter(Boolean));
-	const notifies = (e: NormalisedEvent) => (e.kind === 'comment' ? opts.notifyComments !== false : notifySet.has(e.status));
-	const valid: Array<{ index: number; event: NormalisedEvent; notify: boolean }> = [];
+	const valid: Array<Delivery & { index: number }> = [];
 	const invalid: InvalidDelivery[] = [];
 	const outcomes: StoreOutcome[] = new Array(items.length);
 
@@ -107,22 +118,18 @@ export async function storeEvents(q: Queryable, items: Array<Record<string, unkn
 			outcomes[index] = refused('invalid', 422, result.source, result.reason);
 			return;
 		}
-		valid.push({ index, event: result.event, notify: notifies(result.event) });
+		valid.push({ index, event: result.event, skip: skipOf(result.event, notifySet, opts.notifyComments !== false) });
 	});
 
 	const stored = await storeDeliveries(q, valid, invalid, LOG_SOURCE);
-	const firstSeen = new Set<string>();
-	for (const v of valid) {
-		const key = v.event.idempotencyKey;
-		const row = stored.get(key);
-		const isFirst = !firstSeen.has(key);
-		firstSeen.add(key);
-		const inserted = Boolean(row?.inserted) && isFirst;
+	valid.forEach((v, k) => {
+		const row = stored[k];
+		const inserted = Boolean(row?.inserted);
 		outcomes[v.index] = {
 			status: inserted ? 'stored' : 'duplicate',
 			httpStatus: 200,
 			eventId: row?.id ?? null,
-			idempotencyKey: key,
+			idempotencyKey: row?.idempotencyKey ?? v.event.callKey,
 			source: v.event.source,
 			kind: v.event.kind,
 			notify: inserted && row?.skipReason === null,
@@ -130,6 +137,6 @@ export async function storeEvents(q: Queryable, items: Array<Record<string, unkn
 			skipReason: row?.skipReason ?? null,
 			reason: inserted ? null : 'this call was already received (a redelivery)',
 		};
-	}
+	});
 	return outcomes;
 }

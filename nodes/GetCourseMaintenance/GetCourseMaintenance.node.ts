@@ -1,15 +1,19 @@
 import {
 	NodeConnectionTypes,
+	NodeOperationError,
 	type IDataObject,
 	type IExecuteFunctions,
 	type INodeExecutionData,
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
+import { adoptBacklog, DEFAULT_BACKLOG_DAYS, retryBacklog } from '../../lib/db/backlog';
 import { cleanupLogs } from '../../lib/db/logs';
 import { migrate } from '../../lib/db/migrate';
 import { withClient, type Db } from '../../lib/db/pool';
 import { collectStats } from '../../lib/db/stats';
+import { normaliseEmail } from '../../lib/email';
+import { retryFailedSends } from '../../lib/notify/retryFailed';
 import { retryUnresolved } from '../../lib/resolve/retry';
 import { credentialTestMethods, dbFor } from '../shared/database';
 import { batchFailure } from '../shared/errors';
@@ -26,8 +30,8 @@ export class GetCourseMaintenance implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle:
-			'={{ {"cleanup": "Clean Up Logs", "stats": "Backlog Stats", "retryUnresolved": "Retry Unresolved", "setupDatabase": "Set Up Database"}[$parameter["operation"]] }}',
-		description: 'Set up or upgrade the GetCourse Bot database, clean up logs, report the backlog, retry unresolved events',
+			'={{ {"cleanup": "Clean Up Logs", "stats": "Backlog Stats", "retryUnresolved": "Retry Unresolved", "retryFailedSends": "Retry Failed Sends", "setupDatabase": "Set Up Database"}[$parameter["operation"]] }}',
+		description: 'Set up or upgrade the GetCourse Bot database, clean up logs, report the backlog, retry unresolved events and failed sends',
 		defaults: { name: 'GetCourse Maintenance' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
@@ -50,6 +54,13 @@ export class GetCourseMaintenance implements INodeType {
 						value: 'cleanup',
 						description: 'Delete old application_logs and error_logs rows',
 						action: 'Clean up logs',
+					},
+					{
+						name: 'Retry Failed Sends',
+						value: 'retryFailedSends',
+						description:
+							"Put notifications Telegram refused (403: the mentor never pressed Start or blocked the bot; 400: wrong telegram_id) back to pending, addressed to the mentor's telegram_id valid now",
+						action: 'Retry failed sends',
 					},
 					{
 						name: 'Retry Unresolved',
@@ -88,8 +99,27 @@ export class GetCourseMaintenance implements INodeType {
 				type: 'string',
 				default: '',
 				placeholder: 'all unresolved events',
-				description: 'One webhook_events ID to retry; empty retries every unresolved event',
+				description: 'One webhook_events ID to retry (an unresolved event, or one adopted as backlog); empty retries every unresolved event',
 				displayOptions: { show: { operation: ['retryUnresolved'] } },
+			},
+			{
+				displayName: 'Mentor Email',
+				name: 'mentorEmail',
+				type: 'string',
+				default: '',
+				placeholder: 'every mentor',
+				description: 'Retry only the failed notifications of this mentor; empty retries every failed notification',
+				displayOptions: { show: { operation: ['retryFailedSends'] } },
+			},
+			{
+				displayName: 'Backlog Days',
+				name: 'backlogDays',
+				type: 'number',
+				default: DEFAULT_BACKLOG_DAYS,
+				typeOptions: { minValue: 0, maxValue: 3650 },
+				description:
+					'Events still waiting after this many days are stored as processed (skip_reason backlog) instead of messaging mentors about old homework; "getcourse-bot retry --backlog" sends them anyway',
+				displayOptions: { show: { operation: ['setupDatabase'] } },
 			},
 			{
 				displayName: 'Dry Run',
@@ -114,8 +144,11 @@ export class GetCourseMaintenance implements INodeType {
 			const database = db;
 			if (operation === 'setupDatabase') {
 				const dryRun = this.getNodeParameter('dryRun', 0, false) as boolean;
+				const backlogDays = boundedNumber(this, 'backlogDays', 0, 3650, DEFAULT_BACKLOG_DAYS);
 				const r = await migrate(database, { dryRun });
+				const backlog = dryRun && !r.schemaExists ? { count: 0, oldest: null, newest: null } : await withClient(database, (c) => adoptBacklog(c, backlogDays, { dryRun }));
 				return done({
+					backlog: { days: backlogDays, [dryRun ? 'wouldAdopt' : 'adopted']: backlog.count, oldest: backlog.oldest, newest: backlog.newest },
 					dryRun,
 					origin: r.origin,
 					versionBefore: r.current,
@@ -123,16 +156,25 @@ export class GetCourseMaintenance implements INodeType {
 					applied: r.applied,
 					pending: dryRun ? r.pending.map((m) => ({ version: m.version, name: m.name, description: m.description })) : [],
 					notices: r.notices,
-					overlapGuards: r.guards.map((g) => ({ table: g.table, key: g.key, state: g.state, kind: g.kind, overlaps: g.overlaps, message: g.message })),
+					overlapGuards: r.guards.map((g) => ({ table: g.table, key: g.key, state: g.state, kind: g.kind, overlaps: g.overlaps, reversed: g.reversed, message: g.message })),
 					rows: r.rows,
 				});
 			}
 			if (operation === 'stats') {
 				return done(await withClient(database, (c) => collectStats(c, database.settings.schema)));
 			}
+			if (operation === 'retryFailedSends') {
+				const raw = String(this.getNodeParameter('mentorEmail', 0, '')).trim();
+				const mentorEmail = raw ? normaliseEmail(raw) : undefined;
+				if (mentorEmail === null) throw new NodeOperationError(this.getNode(), `Mentor Email "${raw}" is not an email address`);
+				const r = await retryFailedSends(database.pool, { mentorEmail });
+				await logRun(database, started, { source: LOG_SOURCE, outcome: 'success', counts: { requeued: r.requeued.length, skipped: r.skipped.length } });
+				return done({ requeued: r.requeued.length, notifications: r.requeued, skipped: r.skipped });
+			}
 			if (operation === 'retryUnresolved') {
 				const eventId = String(this.getNodeParameter('eventId', 0, '')).trim();
 				const r = await retryUnresolved(database.pool, eventId || undefined);
+				if (eventId && !r.requeued.length) r.requeued.push(...(await retryBacklog(database.pool, eventId)).requeued);
 				await logRun(database, started, { source: LOG_SOURCE, outcome: 'success', counts: { requeued: r.requeued.length } });
 				return done({ requeued: r.requeued.length, eventIds: r.requeued });
 			}

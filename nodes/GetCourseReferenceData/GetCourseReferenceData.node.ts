@@ -89,7 +89,7 @@ export class GetCourseReferenceData implements INodeType {
 					{
 						name: 'Close',
 						value: 'close',
-						description: 'End a mentor, student, training, lesson or mapping at a date',
+						description: 'End a mentor, student, training, lesson or mapping at a date; closing a mentor warns about mappings still open to them',
 						action: 'Close a reference row',
 					},
 					{
@@ -362,7 +362,7 @@ async function perItemOperation(this: IExecuteFunctions, operation: string): Pro
 	}
 	const out: INodeExecutionData[] = [];
 	const counts: Record<string, number> = { created: 0, versioned: 0, closed: 0, unchanged: 0, failed: 0 };
-	const done = (json: { action: string }, i: number) => {
+	const done = (json: { action: string; warnings?: string[] }, i: number) => {
 		counts[json.action]++;
 		out.push({ json: json as unknown as IDataObject, pairedItem: { item: i } });
 	};
@@ -380,14 +380,14 @@ async function perItemOperation(this: IExecuteFunctions, operation: string): Pro
 				done(changeRecord('mapping', change, dryRun), i);
 			} else if (operation === 'close') {
 				const table = this.getNodeParameter('table', i) as string;
-				const change = await closeReferenceIn(db, {
+				const { change, warnings } = await closeReferenceIn(db, {
 					table,
 					key: this.getNodeParameter('key', i),
 					trainingId: table === 'mapping' ? this.getNodeParameter('trainingId', i, '') : undefined,
 					at: readEffectiveTime(this.getNodeParameter('at', i, ''), timeZone, 'At'),
 					dryRun,
 				});
-				done(changeRecord(table, change, dryRun), i);
+				done({ ...changeRecord(table, change, dryRun), warnings }, i);
 			} else {
 				throw new NodeOperationError(this.getNode(), `Unknown operation "${operation}"`, { itemIndex: i });
 			}

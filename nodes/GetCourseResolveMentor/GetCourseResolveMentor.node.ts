@@ -36,7 +36,7 @@ export class GetCourseResolveMentor implements INodeType {
 		hints: [
 			{
 				message:
-					'Runs once per execution, whatever its input: it claims up to Batch Size waiting events (started by GetCourse Trigger in Coalesced mode: batch after batch until none wait). "Resolved" goes to GetCourse Create Notification; "Unresolved" (no student, no mapping, no telegram_id) can go to a Create Notification set to the staff chat.',
+					'Runs once per execution, whatever its input: it claims up to Batch Size waiting events (started by GetCourse Trigger in Coalesced mode: batch after batch until none wait). "Resolved" goes to GetCourse Create Notification; "Unresolved" (no student, no mapping, two mentors and no training, a departed mentor, no telegram_id) can go to a Create Notification set to the staff chat.',
 				type: 'info',
 				location: 'outputPane',
 				whenToDisplay: 'always',

@@ -7,8 +7,10 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
+import { DEFAULT_FAILED_SEND_TEMPLATE, FAILED_SEND_PLACEHOLDERS } from '../../lib/notify/template';
 import { checkToken } from '../../lib/telegram/client';
-import { sendPending, TelegramStopError } from '../../lib/telegram/sendPending';
+import { sendPendingAndAlert } from '../../lib/telegram/sendAndAlert';
+import { TelegramStopError } from '../../lib/telegram/sendPending';
 import { checkRequestTimeout, resolveSendOptions } from '../../lib/telegram/sendOptions';
 import { redact } from '../../lib/db/connectionErrors';
 import type { Db } from '../../lib/db/pool';
@@ -16,6 +18,7 @@ import { credentialsOf } from '../shared/credentialCache';
 import { credentialTestMethods, dbFor, TELEGRAM_CREDENTIAL } from '../shared/database';
 import { logRun } from '../shared/runLog';
 import { n8nPostJson } from '../shared/telegramTransport';
+import { isValidTimeZone } from '../../lib/payload/dates';
 
 const LOG_SOURCE = 'getcourse-send-pending';
 
@@ -61,6 +64,15 @@ export class GetCourseSendPending implements INodeType {
 				hint: 'After this the run starts no new message; keep it below the schedule interval',
 			},
 			{
+				displayName: 'Staff Chat ID (Failed Sends)',
+				name: 'failedSendChatId',
+				type: 'string',
+				default: '',
+				placeholder: '-1001234567890',
+				hint: 'The Telegram chat told, once per notification, when a message to a mentor fails for good (403: the mentor never pressed Start or blocked the bot; 400: wrong telegram_id), with the fix. Empty: no alert.',
+				description: 'Usually the same chat as the staff alerts of Create Notification',
+			},
+			{
 				displayName: 'Options',
 				name: 'options',
 				type: 'collection',
@@ -82,6 +94,14 @@ export class GetCourseSendPending implements INodeType {
 						default: 8,
 						typeOptions: { minValue: 1, maxValue: 100 },
 						description: 'Requests to Telegram in flight at once',
+					},
+					{
+						displayName: 'Failed Send Alert Template',
+						name: 'failedSendTemplate',
+						type: 'string',
+						typeOptions: { rows: 8 },
+						default: DEFAULT_FAILED_SEND_TEMPLATE,
+						description: `Telegram HTML; values are HTML-escaped. Placeholders: ${FAILED_SEND_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}.`,
 					},
 					{
 						displayName: 'Max Attempts',
@@ -124,6 +144,13 @@ export class GetCourseSendPending implements INodeType {
 						typeOptions: { minValue: 0, maxValue: 10 },
 						description: 'Retries of a 5xx or network error inside one run, with doubling backoff',
 					},
+					{
+						displayName: 'Time Zone',
+						name: 'timeZone',
+						type: 'string',
+						default: 'Europe/Moscow',
+						description: 'IANA time zone of the dates in failed-send alerts',
+					},
 				],
 			},
 		],
@@ -148,13 +175,26 @@ export class GetCourseSendPending implements INodeType {
 				maxRunSeconds: this.getNodeParameter('maxRunSeconds', 0),
 			} as never);
 			const requestTimeoutMs = checkRequestTimeout(raw.requestTimeoutMs);
+			const alertChat = String(this.getNodeParameter('failedSendChatId', 0, '') ?? '').trim();
+			if (alertChat && !/^-?\d{1,20}(:\d{1,10})?$/.test(alertChat) && !/^@\w{4,}$/.test(alertChat)) {
+				throw new NodeOperationError(this.getNode(), `Staff Chat ID (Failed Sends) "${alertChat}" is not a Telegram chat id (digits, negative for groups) or @channel`);
+			}
+			const timeZone = String(raw.timeZone ?? 'Europe/Moscow').trim();
+			if (!isValidTimeZone(timeZone)) throw new NodeOperationError(this.getNode(), `Unknown time zone "${timeZone}": use an IANA name like Europe/Moscow`);
+			const alerts = alertChat ? { chatId: alertChat, template: String(raw.failedSendTemplate ?? DEFAULT_FAILED_SEND_TEMPLATE), timeZone } : null;
 			db = await dbFor(this);
-			const outcomes = await sendPending(db.pool, { baseUrl, token, requestTimeoutMs, post: n8nPostJson(this) }, options);
+			const { outcomes, alerts: queued } = await sendPendingAndAlert(db, { baseUrl, token, requestTimeoutMs, post: n8nPostJson(this) }, options, alerts);
 			const count = (s: string) => outcomes.filter((o) => o.status === s).length;
 			await logRun(db, started, {
 				source: LOG_SOURCE,
 				outcome: count('failed') || count('retry_later') ? 'partial' : 'success',
-				counts: { sent: count('sent'), failed: count('failed'), retryLater: count('retry_later'), lostClaim: count('lost_claim') },
+				counts: {
+					sent: count('sent'),
+					failed: count('failed'),
+					retryLater: count('retry_later'),
+					lostClaim: count('lost_claim'),
+					...(queued.length ? { failedSendAlerts: queued.filter((a) => a.created).length } : {}),
+				},
 			});
 			return [outcomes.map(item)];
 		} catch (err) {

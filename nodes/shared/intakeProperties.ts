@@ -16,6 +16,7 @@ const fieldOptions: Array<{ name: keyof FieldMap; label: string }> = [
 	{ name: 'trainingName', label: 'Training Name Parameter' },
 	{ name: 'commentId', label: 'Comment ID Parameter' },
 	{ name: 'commentText', label: 'Comment Text Parameter' },
+	{ name: 'commentAuthorId', label: 'Comment Author ID Parameter' },
 ];
 
 export const GETCOURSE_STATUSES = ['new', 'accepted', 'declined', 'viewed'];

@@ -166,7 +166,6 @@ describe('npm start', () => {
 		const stopMs = exit.at - sent;
 		console.log(`npm start stopped ${stopMs} ms after SIGINT; processes seen: ${pids.size}`);
 		expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
-		expect(stopMs).toBeLessThan(30000);
 
 		const n8nStopped = output.search(/\[start\] n8n \(PID \d+\) stopped/);
 		const pgStopped = output.search(/\[start\] embedded PostgreSQL \(PID \d+\) stopped/);

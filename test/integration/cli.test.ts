@@ -84,10 +84,48 @@ describe('getcourse-bot command line', () => {
 		expect(r.stderr + r.stdout).not.toContain('Pa55word-secret');
 	});
 
-	it('an unknown command prints usage', async () => {
+	it('an unknown command is exit status 2 with one line', async () => {
 		const r = await cli(['frobnicate']);
 		expect(r.code).toBe(2);
-		expect(r.stderr).toMatch(/Unknown command "frobnicate"/);
+		expect(r.stderr.trim()).toMatch(/^getcourse-bot: unknown command "frobnicate" \(commands: init, stats, cleanup, retry, import, export, close, check; "getcourse-bot help" lists them\)$/);
+	});
+
+	it.each(['init', 'stats', 'cleanup', 'retry', 'import', 'export', 'close', 'check'])('%s refuses an unknown option with one line and exit status 2, touching nothing', async (command) => {
+		const r = await cli([command, '--no-such-option']);
+		expect(r.code).toBe(2);
+		expect(r.stdout).toBe('');
+		expect(r.stderr.trim().split('\n')).toHaveLength(1);
+		expect(r.stderr).toMatch(new RegExp(`^getcourse-bot ${command}: unknown option --no-such-option \\(this command knows --`));
+	});
+
+	it.each([
+		[['stats', 'extra'], /^getcourse-bot stats: unexpected argument "extra" \(this command takes none\)/],
+		[['export', 'mentors', 'more'], /^getcourse-bot export: unexpected argument "more" \(this command takes <table>\)/],
+		[['import', 'mentors'], /^getcourse-bot import: missing <file\.csv>/],
+		[['cleanup', '--app-days', 'ten'], /^getcourse-bot cleanup: --app-days needs a whole number of days, got "ten"/],
+		[['retry', '--event'], /^getcourse-bot retry: --event needs a webhook_events id/],
+		[['retry', '--mentor', 'boris@school.ru'], /^getcourse-bot retry: --mentor goes with --failed/],
+		[['retry', '--failed', '--mentor', 'not-an-email'], /^getcourse-bot retry: --mentor needs a mentor's email, got "not-an-email"/],
+		[['retry', '--failed', '--event', '1'], /^getcourse-bot retry: --event goes alone/],
+	])('%j is a usage error (exit status 2)', async (args, message) => {
+		const r = await cli(args);
+		expect(r.code).toBe(2);
+		expect(r.stderr.trim()).toMatch(message);
+		expect(r.stderr.trim().split('\n')).toHaveLength(1);
+	});
+
+	it('retry --faild (a typo) re-queues nothing; --help shows the command\'s usage', async () => {
+		await t.db.pool.query(
+			`INSERT INTO webhook_events (idempotency_key, event_date, user_id, answer_id, error_message, processed, gave_up_at) VALUES ('k-typo', NOW(), '1', '1', 'student not found', TRUE, NOW())`,
+		);
+		const typo = await cli(['retry', '--faild']);
+		expect(typo.code).toBe(2);
+		expect(typo.stderr).toMatch(/unknown option --faild \(this command knows --event --backlog --failed --mentor\)/);
+		expect((await t.db.pool.query(`SELECT processed FROM webhook_events WHERE idempotency_key = 'k-typo'`)).rows).toEqual([{ processed: true }]);
+		const help = await cli(['retry', '--help']);
+		expect(help.code).toBe(0);
+		expect(help.stdout).toMatch(/^Usage: getcourse-bot retry \[--event ID\]/);
+		expect(help.stdout).toContain('retry --failed [--mentor EMAIL]');
 	});
 });
 

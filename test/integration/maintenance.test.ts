@@ -39,4 +39,26 @@ describe('GetCourse Maintenance', () => {
 		expect(out[0].json).toMatchObject({ pendingWebhooks: 2, notifications: { pending: 1, sent: 1, failed: 0 } });
 		expect((out[0].json.tables as Array<{ table: string }>).map((x) => x.table)).toContain('webhook_events');
 	});
+
+	it('Set Up Database adopts events waiting longer than Backlog Days (dry run: counts only); Retry Unresolved with the Event ID of one puts it back', async () => {
+		await q(`TRUNCATE webhook_events RESTART IDENTITY`);
+		await q(`INSERT INTO webhook_events (event_date, user_id, answer_id, idempotency_key, created_at)
+		         VALUES (NOW() - interval '40 days', '1', '1', 'old1', NOW() - interval '40 days'),
+		                (NOW() - interval '10 days', '1', '2', 'old2', NOW() - interval '10 days'),
+		                (NOW() - interval '40 days', '1', '3', 'fresh', NOW() - interval '1 hour')`); // an old answer resubmitted today is news
+		const [dry] = await run({ operation: 'setupDatabase', dryRun: true, backlogDays: 7 });
+		expect(dry[0].json).toMatchObject({ dryRun: true, backlog: { days: 7, wouldAdopt: 2 } });
+		const [month] = await run({ operation: 'setupDatabase', backlogDays: 30 });
+		expect(month[0].json).toMatchObject({ backlog: { days: 30, adopted: 1 } });
+		const [week] = await run({ operation: 'setupDatabase' });
+		expect(week[0].json).toMatchObject({ backlog: { days: 7, adopted: 1 } });
+		expect((await q(`SELECT idempotency_key, processed, skip_reason FROM webhook_events ORDER BY id`)).rows).toEqual([
+			{ idempotency_key: 'old1', processed: true, skip_reason: 'backlog' },
+			{ idempotency_key: 'old2', processed: true, skip_reason: 'backlog' },
+			{ idempotency_key: 'fresh', processed: false, skip_reason: null },
+		]);
+		const [retried] = await run({ operation: 'retryUnresolved', eventId: '2' });
+		expect(retried[0].json).toMatchObject({ requeued: 1, eventIds: ['2'] });
+		expect((await q(`SELECT processed, skip_reason FROM webhook_events WHERE id = 2`)).rows).toEqual([{ processed: false, skip_reason: null }]);
+	});
 });

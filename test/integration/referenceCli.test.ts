@@ -154,7 +154,7 @@ describe('getcourse-bot import / export', () => {
 
 	it('refuses unknown options, tables and unreadable CSV with one line', async () => {
 		const typo = await cli(['import', 'mentors', join(dir, 'mentors.csv'), '--close-mising']);
-		expect(typo.code).toBe(1);
+		expect(typo.code).toBe(2);
 		expect(typo.stderr).toMatch(/unknown option --close-mising/);
 		const table = await cli(['export', 'teachers']);
 		expect(table.stderr).toMatch(/Unknown reference table "teachers": use one of mentors, students, trainings, lessons, mapping/);

@@ -65,13 +65,13 @@ describe('GetCourse Store Event', () => {
 
 	it('malformed payloads answer 422 with the reason and are kept in error_logs with the raw payload', async () => {
 		const [out] = await run([
-			processCall({ user_email: '' }),
+			processCall({ user_email: '', user_id: '' }),
 			processCall({ event_date: 'вчера' }),
 			processCall({ answer_id: '' }),
 			processCall({ answer_id: '42' }),
 		]);
 		expect(out.map((o) => o.json.status)).toEqual(['invalid', 'invalid', 'invalid', 'stored']);
-		expect(out[0].json).toMatchObject({ httpStatus: 422, reason: expect.stringMatching(/email is missing/) });
+		expect(out[0].json).toMatchObject({ httpStatus: 422, reason: expect.stringMatching(/user id and email are both missing/) });
 		expect(out[1].json.reason).toMatch(/event date "вчера" is not a date/);
 		const logs = (await q(`SELECT message, context FROM error_logs ORDER BY id`)).rows;
 		expect(logs).toHaveLength(3);

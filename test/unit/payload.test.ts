@@ -91,7 +91,7 @@ describe('normalisation', () => {
 			kind: 'answer',
 			commentId: null,
 		});
-		expect(r.event.idempotencyKey).toMatch(/^answer:700000123:new:[0-9a-f]{16}$/);
+		expect(r.event.callKey).toMatch(/^answer:700000123:new:[0-9a-f]{16}$/);
 		expect(r.event.eventDate.toISOString()).toBe('2026-02-03T09:05:11.000Z');
 	});
 
@@ -100,7 +100,7 @@ describe('normalisation', () => {
 		expect(r.ok).toBe(true);
 		if (!r.ok) return;
 		expect(r.event).toMatchObject({ source: 'process', userEmail: 'ivan@example.ru', kind: 'answer' });
-		expect(r.event.idempotencyKey).toMatch(/^answer:700000123:new:[0-9a-f]{16}$/);
+		expect(r.event.callKey).toMatch(/^answer:700000123:new:[0-9a-f]{16}$/);
 		expect(r.event.rawPayload.secret).toBeUndefined();
 		expect(r.event.eventDate.toISOString()).toBe('2025-12-20T11:03:11.000Z');
 	});
@@ -109,7 +109,7 @@ describe('normalisation', () => {
 		const key = (p: Record<string, unknown>) => {
 			const r = normaliseEvent(p, { timeZone: TZ });
 			if (!r.ok) throw new Error(r.reason);
-			return r.event.idempotencyKey;
+			return r.event.callKey;
 		};
 		const first = key(processCall);
 		expect(key({ ...processCall })).toBe(first); // the same call again
@@ -133,10 +133,10 @@ describe('normalisation', () => {
 		expect(a.ok && b.ok).toBe(true);
 		if (!a.ok || !b.ok) return;
 		expect(a.event).toMatchObject({ kind: 'comment', commentId: '5001', answerId: '700000123', status: 'comment', text: 'Вопрос по заданию', userId: '45678901' });
-		expect(a.event.idempotencyKey).toBe('comment:5001');
-		expect(b.event.idempotencyKey).toBe('comment:5002');
+		expect(a.event.callKey).toBe('comment:5001');
+		expect(b.event.callKey).toBe('comment:5002');
 		const p = normaliseEvent({ ...processCall, comment_id: '6001', comment_text: 'Спасибо' }, { timeZone: TZ });
-		expect(p.ok && p.event).toMatchObject({ kind: 'comment', idempotencyKey: 'comment:6001', text: 'Спасибо' });
+		expect(p.ok && p.event).toMatchObject({ kind: 'comment', callKey: 'comment:6001', text: 'Спасибо' });
 	});
 
 	it.each([
@@ -164,13 +164,14 @@ describe('normalisation', () => {
 	});
 
 	it.each([
-		[{ ...processCall, user_email: '' }, /email is missing/],
+		[{ ...processCall, user_email: '', user_id: '' }, /user id and email are both missing \(parameters "user_id" and "user_email"\): one of them is needed/],
 		[{ ...processCall, user_email: 'not-an-email' }, /not a valid address/],
-		[{ ...processCall, user_id: '' }, /user id is missing/],
+		[{ ...processCall, user_email: 'ivan@mail' }, /not a valid address/],
+		[{ ...processCall, user_email: 'iv an@mail.ru' }, /not a valid address/],
 		[{ ...processCall, answer_id: "''" }, /answer id is missing/],
 		[{ ...processCall, event_date: '2025-99-99' }, /is not a date/],
 		[{ ...processCall, user_id: '1'.repeat(51) }, /longer than 50/],
-		[{}, /user id is missing.*answer id is missing.*email is missing/],
+		[{}, /answer id is missing.*user id and email are both missing/],
 	])('rejects %j with a reason', (p, reason) => {
 		const r = normaliseEvent(p, { timeZone: TZ });
 		expect(r.ok).toBe(false);
@@ -195,6 +196,58 @@ describe('normalisation', () => {
 			expect(r.event.text?.length).toBe(20_000);
 			expect((r.event.rawPayload.answer_text as string).length).toBe(100_000);
 		}
+	});
+
+	it('a process call needs the user id or the email, not both', () => {
+		const byEmail = normaliseEvent({ ...processCall, user_id: '' }, { timeZone: TZ });
+		expect(byEmail.ok && byEmail.event).toMatchObject({ userId: '', userEmail: 'ivan@example.ru' });
+		const byId = normaliseEvent({ ...processCall, user_email: '' }, { timeZone: TZ });
+		expect(byId.ok && byId.event).toMatchObject({ userId: '45678901', userEmail: '' });
+		const tech = normaliseEvent({ ...techApi.json, answer: { ...techApi.json.answer, user_id: null }, user_email: 'ivan@example.ru' }, { timeZone: TZ });
+		expect(tech.ok).toBe(false); // a Tech API answer is found by its user id
+		if (!tech.ok) expect(tech.reason).toBe('answer.user_id is missing');
+	});
+
+	it('internationalised emails are accepted and stored in one form: trimmed, lower-case, Unicode domain', () => {
+		const email = (v: string) => {
+			const r = normaliseEvent({ ...processCall, user_email: v }, { timeZone: TZ });
+			if (!r.ok) throw new Error(r.reason);
+			return r.event.userEmail;
+		};
+		expect(email('ученица@почта.рф')).toBe('ученица@почта.рф');
+		expect(email('  Ученица@ПОЧТА.РФ ')).toBe('ученица@почта.рф');
+		expect(email('ученица@xn--80a1acny.xn--p1ai')).toBe('ученица@почта.рф');
+		expect(email('ученица@XN--80A1ACNY.XN--P1AI')).toBe('ученица@почта.рф');
+		expect(email('иван@mail.ru')).toBe('иван@mail.ru');
+		expect(email('Ivan.Petrov+hw@Example.RU')).toBe('ivan.petrov+hw@example.ru');
+	});
+
+	it('a date more than a day after receipt is replaced by the receipt time, and the fact noted', () => {
+		const now = new Date('2026-03-01T10:00:00Z');
+		const ahead = normaliseEvent({ ...processCall, event_date: '2031-03-01 10:00:00' }, { timeZone: TZ, now: () => now });
+		expect(ahead.ok).toBe(true);
+		if (!ahead.ok) return;
+		expect(ahead.event.eventDate.toISOString()).toBe(now.toISOString());
+		expect(ahead.event.dateNote).toMatch(/^event date "2031-03-01 10:00:00" \(2031-03-01T07:00:00\.000Z\) is more than a day after the call arrived: the receipt time is used$/);
+		// the key still follows the call as sent: its redelivery is recognised
+		const again = normaliseEvent({ ...processCall, event_date: '2031-03-01 10:00:00' }, { timeZone: TZ, now: () => new Date('2026-03-01T10:05:00Z') });
+		expect(again.ok && again.event.callKey).toBe(ahead.event.callKey);
+		// a Tech API ts64 with a false "Z" a few hours ahead is within the day: kept
+		const soon = normaliseEvent({ ...processCall, event_date: '2026-03-01 16:00:00' }, { timeZone: TZ, now: () => now });
+		expect(soon.ok && soon.event.eventDate.toISOString()).toBe('2026-03-01T13:00:00.000Z');
+		expect(soon.ok && soon.event.dateNote).toBeNull();
+	});
+
+	it("a Tech API comment's student is comment.owner_id, its author comment.user_id", () => {
+		const r = normaliseEvent(
+			{ eventType: 'getcourse/answerCommentCreated', ts64: 1770109600, comment: { id: 7001, answer_id: 700000123, user_id: 99000001, owner_id: 45678901, owner_type_id: 1, comment_text: 'Задание принято, отличная работа!', lesson_data: { lesson_id: 2223334, training_id: 889900 } } },
+			{ timeZone: TZ },
+		);
+		expect(r.ok && r.event).toMatchObject({ kind: 'comment', userId: '45678901', authorUserId: '99000001', trainingId: '889900' });
+		const p = normaliseEvent({ ...processCall, comment_id: '6002', comment_text: 'Ответ куратора', comment_user_id: '99000002' }, { timeZone: TZ });
+		expect(p.ok && p.event).toMatchObject({ kind: 'comment', userId: '45678901', authorUserId: '99000002' });
+		const missing = normaliseEvent({ eventType: 'getcourse/answerCommentCreated', ts64: 1770109600, comment: { id: 7002, answer_id: 1, comment_text: 'x' } }, { timeZone: TZ });
+		expect(!missing.ok && missing.reason).toBe('comment.owner_id (the student) is missing');
 	});
 
 	it('a missing date falls back to the receipt time', () => {

@@ -1,20 +1,60 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { INodeType } from 'n8n-workflow';
 import { CREDENTIALS } from '../../lib/credentialNames';
+import { GetCourseCreateNotification } from '../../nodes/GetCourseCreateNotification/GetCourseCreateNotification.node';
+import { GetCourseMaintenance } from '../../nodes/GetCourseMaintenance/GetCourseMaintenance.node';
+import { GetCourseReferenceData } from '../../nodes/GetCourseReferenceData/GetCourseReferenceData.node';
+import { GetCourseResolveMentor } from '../../nodes/GetCourseResolveMentor/GetCourseResolveMentor.node';
+import { GetCourseSendPending } from '../../nodes/GetCourseSendPending/GetCourseSendPending.node';
+import { GetCourseStoreEvent } from '../../nodes/GetCourseStoreEvent/GetCourseStoreEvent.node';
+import { GetCourseTrigger } from '../../nodes/GetCourseTrigger/GetCourseTrigger.node';
 
 const dir = join(__dirname, '../../workflows');
+const PACKAGE = 'n8n-nodes-getcourse-bot.';
 const known = new Map<string, string>(Object.values(CREDENTIALS).map((c) => [c.type, c.name]));
+const nodeTypes = new Map<string, INodeType>(
+	[GetCourseTrigger, GetCourseStoreEvent, GetCourseResolveMentor, GetCourseCreateNotification, GetCourseSendPending, GetCourseMaintenance, GetCourseReferenceData].map((C) => {
+		const n = new C();
+		return [PACKAGE + n.description.name, n];
+	}),
+);
+
+interface TemplateNode {
+	name: string;
+	type: string;
+	credentials?: Record<string, { name: string }>;
+}
 
 describe('shipped templates refer to credentials by the names n8n proposes', () => {
 	const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
-	it('there are templates', () => expect(files.length).toBeGreaterThan(0));
-	it.each(files)('%s', (file) => {
-		const wf = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: Array<{ credentials?: Record<string, { name: string }> }> };
-		for (const node of wf.nodes) {
-			for (const [type, ref] of Object.entries(node.credentials ?? {})) {
-				if (!known.has(type)) continue; // n8n's own credential types
-				expect({ type, name: ref.name }).toEqual({ type, name: known.get(type) });
+	it('are the templates the README lists', () => {
+		expect(files.sort()).toEqual(['full-pipeline.json', 'intake.json', 'maintenance.json', 'processing.json', 'reference-sync.json', 'sending.json']);
+	});
+
+	it.each(files)('%s: every node of this package has each credential it needs, under the default name', (file) => {
+		const wf = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: TemplateNode[] };
+		let checked = 0;
+		for (const node of wf.nodes.filter((n) => n.type.startsWith(PACKAGE))) {
+			const type = nodeTypes.get(node.type);
+			expect({ node: node.name, type: node.type, known: Boolean(type) }).toEqual({ node: node.name, type: node.type, known: true });
+			for (const need of type!.description.credentials ?? []) {
+				const ref = node.credentials?.[need.name];
+				if (!ref && !need.required) continue;
+				expect({ node: node.name, credential: need.name, name: ref?.name }).toEqual({ node: node.name, credential: need.name, name: known.get(need.name) });
+				checked++;
 			}
 		}
+		// a template whose nodes need no credential would check nothing: that is a broken test, not a pass
+		expect(checked).toBeGreaterThan(0);
+	});
+
+	it('together they use every credential of the package', () => {
+		const used = new Set<string>();
+		for (const file of files) {
+			const wf = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: TemplateNode[] };
+			for (const node of wf.nodes) for (const type of Object.keys(node.credentials ?? {})) used.add(type);
+		}
+		expect([...known.keys()].filter((t) => !used.has(t))).toEqual([]);
 	});
 });

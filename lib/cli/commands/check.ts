@@ -1,17 +1,17 @@
 import { withClient } from '../../db/pool';
 import { checkReferenceData } from '../../reference/check';
 import type { Command } from '../context';
-import { assertKnownFlags } from '../positionals';
 
 const iso = (d: Date | null) => (d && new Date(d).getUTCFullYear() < 9999 ? new Date(d).toISOString() : 'open end');
 
 export const check: Command = {
-	usage: `check [--json]       reference data problems: overlapping rows, mentors without telegram_id, mappings to
-                       unknown mentors or students, students with waiting events and no mapping (exit 1 if any)`,
+	usage: `check [--json]       reference data problems: overlapping rows, rows ending before they start, emails in an
+                       unusual form, mentors without telegram_id, mappings to unknown mentors or students,
+                       students with waiting events and no mapping (exit 1 if any)`,
+	spec: { flags: { '--json': { value: 'none' } } },
 	async run({ args, db }) {
-		assertKnownFlags(args, ['--json']);
 		const r = await withClient(db, (c) => checkReferenceData(c));
-		if (args.includes('--json')) {
+		if (args.has('--json')) {
 			console.log(JSON.stringify(r, null, 2));
 			return r.problems ? 1 : 0;
 		}
@@ -27,6 +27,14 @@ export const check: Command = {
 		section(
 			'Overlapping rows (two rows of one key valid at the same time)',
 			r.overlaps.map((o) => `${o.table} ${o.key} = ${o.value}: id ${o.a.id} [${iso(o.a.valid_from)}, ${iso(o.a.valid_to)}) and id ${o.b.id} [${iso(o.b.valid_from)}, ${iso(o.b.valid_to)})`),
+		);
+		section(
+			'Rows that end before they start (valid_from after valid_to; their table has no overlap guard until fixed)',
+			r.reversedRanges.map((x) => `${x.table} id ${x.id}: valid_from ${iso(x.valid_from)}, valid_to ${iso(x.valid_to)}`),
+		);
+		section(
+			'Emails with spaces around them or a punycode domain (re-import the table: import writes them as GetCourse sends them)',
+			r.unusualEmails.map((x) => `${x.table}.${x.column} id ${x.id}: ${JSON.stringify(x.email)}`),
 		);
 		section(
 			'Mentors valid now without telegram_id',

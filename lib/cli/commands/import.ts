@@ -6,35 +6,41 @@ import { recordRun } from '../../db/runLog';
 import { IMPORT_LOG_SOURCE, syncReferenceData } from '../../reference/sync';
 import { tableDef } from '../../reference/tables';
 import { readEffectiveTime } from '../../reference/time';
-import { stringFlag, type Command } from '../context';
-import { assertKnownFlags, positionals } from '../positionals';
+import type { Command } from '../context';
 import { formatSyncResult } from '../syncReport';
-
-const VALUE_FLAGS = ['--effective', '--effective-column', '--time-zone'];
-const FLAGS = [...VALUE_FLAGS, '--dry-run', '--close-missing', '--json', '--all-or-nothing'];
 
 export const importCommand: Command = {
 	usage: `import <table> <file.csv> [--dry-run] [--close-missing] [--effective DATE] [--effective-column NAME]
                        [--all-or-nothing] [--time-zone TZ] [--json]
                        sync a reference table (mentors, students, trainings, lessons, mapping) from a CSV file
                        (header row, , ; or tab): changed rows become new versions, nothing is edited in place`,
+	spec: {
+		flags: {
+			'--dry-run': { value: 'none' },
+			'--close-missing': { value: 'none' },
+			'--json': { value: 'none' },
+			'--all-or-nothing': { value: 'none' },
+			'--effective': { value: 'text', what: 'a date' },
+			'--effective-column': { value: 'text', what: 'a column name' },
+			'--time-zone': { value: 'text', what: 'an IANA time zone' },
+		},
+		positionals: ['table', 'file.csv'],
+	},
 	async run({ args, db }) {
-		assertKnownFlags(args, FLAGS);
-		const [table, file, ...extra] = positionals(args, VALUE_FLAGS);
-		if (!table || !file || extra.length) throw new Error('usage: getcourse-bot import <table> <file.csv> [options]');
+		const [table, file] = args.positionals;
 		const t = tableDef(table);
-		const timeZone = stringFlag(args, '--time-zone') ?? 'Europe/Moscow';
+		const timeZone = args.text('--time-zone') ?? 'Europe/Moscow';
 		if (!isValidTimeZone(timeZone)) throw new Error(`unknown time zone "${timeZone}": use an IANA name like Europe/Moscow`);
 		const csv = parseCsv(readFileSync(file, 'utf8'));
 		const started = Date.now();
 		const result = await syncReferenceData(db, csv.records, {
 			table: t.name,
 			timeZone,
-			closeMissing: args.includes('--close-missing'),
-			effectiveAt: readEffectiveTime(stringFlag(args, '--effective'), timeZone, '--effective'),
-			effectiveColumn: stringFlag(args, '--effective-column'),
-			dryRun: args.includes('--dry-run'),
-			allOrNothing: args.includes('--all-or-nothing'),
+			closeMissing: args.has('--close-missing'),
+			effectiveAt: readEffectiveTime(args.text('--effective'), timeZone, '--effective'),
+			effectiveColumn: args.text('--effective-column'),
+			dryRun: args.has('--dry-run'),
+			allOrNothing: args.has('--all-or-nothing'),
 		});
 		if (!result.dryRun) {
 			const { created, versioned, closed, unchanged, rejected } = result.summary;
@@ -46,7 +52,7 @@ export const importCommand: Command = {
 				...(rejected ? { error: `${result.table} from ${file}: ${rejected} invalid row(s)${result.aborted ? ', nothing written' : ''}` } : {}),
 			});
 		}
-		if (args.includes('--json')) {
+		if (args.has('--json')) {
 			console.log(
 				JSON.stringify(
 					{

@@ -1,6 +1,7 @@
 import type { Command } from '../context';
 import { check } from './check';
 import { cleanup } from './cleanup';
+import { close } from './close';
 import { exportCommand } from './export';
 import { importCommand } from './import';
 import { init } from './init';
@@ -8,4 +9,4 @@ import { retry } from './retry';
 import { stats } from './stats';
 
 /** Every command of `getcourse-bot`, in the order the usage text lists them. */
-export const COMMANDS: Record<string, Command> = { init, stats, cleanup, retry, import: importCommand, export: exportCommand, check };
+export const COMMANDS: Record<string, Command> = { init, stats, cleanup, retry, import: importCommand, export: exportCommand, close, check };

@@ -4,9 +4,10 @@ import type { Command } from '../context';
 
 export const stats: Command = {
 	usage: 'stats [--json]       pending webhooks, notifications by status, node runs of the last hour, table sizes',
+	spec: { flags: { '--json': { value: 'none' } } },
 	async run({ args, settings, db }) {
 		const s = await withClient(db, (c) => collectStats(c, settings.schema));
-		if (args.includes('--json')) {
+		if (args.has('--json')) {
 			console.log(JSON.stringify(s, null, 2));
 			return 0;
 		}

@@ -55,7 +55,7 @@ it('Store Event killed mid-statement: the execution fails cleanly, nothing half-
 		(err: Error) => err,
 	);
 	// (pg_stat_activity keeps the first 1 kB of a statement: match its opening lines)
-	expect(await waitForActive(admin, tracked.pids, 'AS t(idempotency_key, event_date')).toBe(true);
+	expect(await waitForActive(admin, tracked.pids, 'AS t(call_key, event_date')).toBe(true);
 	expect(await killBackends(admin, tracked.pids(), true)).toBeGreaterThan(0);
 	const err = await run;
 	expect(err).not.toBeNull();

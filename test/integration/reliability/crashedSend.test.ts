@@ -2,10 +2,10 @@
  * A Send execution that claimed notifications and then died: its claims stay `sending` until the
  * lease runs out, then the next execution sends each of them exactly once.
  * (1) in-process: lib's claimNotifications on a pool of its own, which is then torn down;
- * (2) a child process (the built package in dist/) that claims and is SIGKILLed.
+ * (2) a child process that claims and is SIGKILLed. It runs lib/ from source (compiled on load
+ *     with the project's TypeScript), so it never depends on a build and never skips itself.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { normaliseSettings } from '../../../lib/config';
 import { claimNotifications } from '../../../lib/db/notifications';
@@ -77,13 +77,19 @@ it('claims of a run that died in-process come back after the lease and are sent 
 	expect((await send())[0]).toHaveLength(0);
 });
 
-const built = existsSync(join(ROOT, 'dist', 'lib', 'db', 'notifications.js'));
-(built ? it : it.skip)('claims of a SIGKILLed process come back after the lease and are sent once (needs npm run build)', async () => {
+/** A child's require hook: lib/*.ts compiled on load (no type check), as ts-jest does for the tests. */
+const TS_HOOK = `
+	const ts = require(${JSON.stringify(require.resolve('typescript'))});
+	const fs = require('node:fs');
+	require.extensions['.ts'] = (m, file) => m._compile(ts.transpileModule(fs.readFileSync(file, 'utf8'), {
+		fileName: file, compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText, file);`;
+
+it('claims of a SIGKILLed process come back after the lease and are sent once', async () => {
 	await queue(60, 'b');
-	const script = `
-		const { normaliseSettings } = require(${JSON.stringify(join(ROOT, 'dist/lib/config.js'))});
-		const { getDb } = require(${JSON.stringify(join(ROOT, 'dist/lib/db/pool.js'))});
-		const { claimNotifications } = require(${JSON.stringify(join(ROOT, 'dist/lib/db/notifications.js'))});
+	const script = `${TS_HOOK}
+		const { normaliseSettings } = require(${JSON.stringify(join(ROOT, 'lib/config.ts'))});
+		const { getDb } = require(${JSON.stringify(join(ROOT, 'lib/db/pool.ts'))});
+		const { claimNotifications } = require(${JSON.stringify(join(ROOT, 'lib/db/notifications.ts'))});
 		const db = getDb(normaliseSettings(JSON.parse(process.env.CRED)));
 		claimNotifications(db.pool, 40, 3).then((c) => { process.stdout.write('claimed ' + c.length + '\\n'); setInterval(() => {}, 1000); });`;
 	const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, CRED: JSON.stringify(t.credential) }, stdio: ['ignore', 'pipe', 'inherit'] });

@@ -1,0 +1,11 @@
+/**
+ * Every notifications.type this package writes (SPEC §11, §13). One notification per event (or,
+ * for send_failed_alert, per failed notification) and type: message_hash = sha256(type \0 key).
+ * Staff-chat types have mentor_id NULL.
+ */
+export const HOMEWORK_SUBMITTED = 'homework_submitted';
+/** An event nobody could be routed to (Resolve Mentor's Unresolved output): staff chat. */
+export const STAFF_ALERT = 'staff_alert';
+/** A notification Telegram refused for good (403, 400): staff chat, one per failed notification and manual retry. */
+export const SEND_FAILED_ALERT = 'send_failed_alert';
+

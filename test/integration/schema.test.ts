@@ -1,23 +1,8 @@
 import { closeAllPools } from '../../lib/db/pool';
 import { applySchema, listSchemaObjects } from '../../lib/db/schema';
 import { normaliseSettings } from '../../lib/config';
+import { TABLES } from '../support/schemaTables';
 import { createTestDb, type TestDb } from '../support/db';
-
-/** Every table the migrations create. */
-const TABLES = [
-	'application_logs',
-	'error_logs',
-	'lessons',
-	'mapping',
-	'mentors',
-	'notifications',
-	'pipeline_starts',
-	'schema_migrations',
-	'send_pace',
-	'students',
-	'trainings',
-	'webhook_events',
-];
 
 let t: TestDb;
 beforeAll(async () => {

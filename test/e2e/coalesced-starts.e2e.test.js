@@ -1,0 +1,160 @@
+'use strict';
+/**
+ * Coalesced pipeline starts (SPEC §14) in real n8n 2.x with the shipped full-pipeline template:
+ * GetCourse Trigger's default start mode lets a burst of new answers share executions.
+ *
+ *  - a burst of 300 answers (20 in flight): every answer reaches its mentor once, and n8n's own
+ *    records show far fewer executions than answers;
+ *  - an execution that fails half way (Create Notification cannot write: the notifications table
+ *    is renamed for a moment) loses nothing: the safety-net schedule claims those events again once
+ *    their lease runs out, and each is delivered once.
+ *
+ * The test's transform keeps successful executions (so they can be counted), runs the safety net
+ * every 10 seconds and gives Resolve Mentor its shortest lease (30 s), so the failure case takes
+ * well under a minute instead of the template's minutes.
+ */
+
+const rt = require('../../scripts/n8n');
+const { setupE2E, techApiAnswer, people } = require('../support/e2e-harness');
+
+const WF = 'gcbFullPipeline1';
+const MENTORS = 100;
+const BURST = 300;
+const CONCURRENCY = 20;
+let ctx;
+
+const mentor = (k) => ({ email: `co.mentor${k}@school.test`, chat: String(400000 + k) });
+const student = (k) => ({ userId: String(46300000 + k), email: `co.student${k}@example.ru` });
+const marker = (tag, i) => `Общий запуск ${tag}-${i}`;
+
+beforeAll(async () => {
+	ctx = await setupE2E({
+		templates: ['full-pipeline'],
+		label: 'e2ecoal',
+		transform: (wf) => {
+			wf.settings = { ...wf.settings, saveDataSuccessExecution: 'all' };
+			for (const node of wf.nodes) {
+				if (node.type === 'n8n-nodes-base.scheduleTrigger') node.parameters.rule = { interval: [{ field: 'seconds', secondsInterval: 10 }] };
+				if (node.type === 'n8n-nodes-getcourse-bot.getCourseResolveMentor') node.parameters.leaseSeconds = 30;
+			}
+			return wf;
+		},
+	});
+	const ks = Array.from({ length: MENTORS }, (_, k) => k);
+	await ctx.q(
+		`INSERT INTO mentors (email, first_name, telegram_id, valid_from) SELECT e, 'Наставник', c::bigint, '2020-01-01' FROM unnest($1::text[], $2::text[]) AS t(e, c)`,
+		[ks.map((k) => mentor(k).email), ks.map((k) => mentor(k).chat)],
+	);
+	await ctx.q(
+		`INSERT INTO students (user_id, email, first_name, valid_from) SELECT u, e, 'Студент', '2020-01-01' FROM unnest($1::text[], $2::text[]) AS t(u, e)`,
+		[ks.map((k) => student(k).userId), ks.map((k) => student(k).email)],
+	);
+	await ctx.q(
+		`INSERT INTO mapping (student_email, mentor_email, valid_from) SELECT s, m, '2020-01-01' FROM unnest($1::text[], $2::text[]) AS t(s, m)`,
+		[ks.map((k) => student(k).email), ks.map((k) => mentor(k).email)],
+	);
+}, 20 * 60 * 1000);
+
+afterAll(async () => {
+	if (ctx) await ctx.teardown();
+}, 120000);
+
+/** Posts answers i = 0…n-1 (half Tech API, half "Вызвать URL"), `CONCURRENCY` in flight. */
+async function burst(tag, n, firstAnswerId) {
+	let next = 0;
+	const statuses = [];
+	await Promise.all(
+		Array.from({ length: CONCURRENCY }, async () => {
+			while (next < n) {
+				const i = next++;
+				const s = student(i % MENTORS);
+				const answerId = String(firstAnswerId + i);
+				const res =
+					i % 2 === 0
+						? await ctx.post(techApiAnswer({ answerId, userId: s.userId, text: marker(tag, i), ts64: 1770109511 + i }))
+						: await ctx.get({ user_id: s.userId, user_email: s.email, answer_id: answerId, answer_status: 'new', answer_lesson_id: people.LESSON.id, answer_text: marker(tag, i), event_date: '2026-02-03 15:10:00' });
+				statuses.push(`${res.status}/${res.json && res.json.status}`);
+			}
+		}),
+	);
+	return statuses;
+}
+
+/** Every answer of the burst delivered, exactly once, to its mentor's chat. */
+async function deliveredOnce(tag, n) {
+	const mine = () => ctx.peer.messages.filter((m) => m.text.includes(`Общий запуск ${tag}-`));
+	await ctx.until(`${n} messages of burst ${tag}`, async () => mine().length >= n, { timeoutMs: 300000, intervalMs: 500 });
+	const seen = new Map();
+	for (const m of mine()) {
+		const i = Number(new RegExp(`Общий запуск ${tag}-(\\d+)`).exec(m.text)[1]);
+		expect(seen.has(i)).toBe(false);
+		seen.set(i, String(m.chat_id));
+	}
+	expect(seen.size).toBe(n);
+	for (let i = 0; i < n; i++) expect(seen.get(i)).toBe(mentor(i % MENTORS).chat);
+}
+
+const webhookRecords = () =>
+	rt.withPg(ctx.pg, ctx.n8nDb, async (c) => (await c.query(`SELECT status, count(*)::int AS n FROM execution_entity WHERE "workflowId" = $1 AND mode = 'webhook' GROUP BY 1`, [WF])).rows);
+/** Waits until n8n's records of the trigger's executions settle (none new or running), then returns them. */
+async function settledRecords() {
+	let rows;
+	await ctx.until(
+		'the trigger\'s executions finished',
+		async () => {
+			rows = await webhookRecords();
+			return rows.every((r) => !['new', 'running', 'waiting'].includes(r.status));
+		},
+		{ timeoutMs: 120000, intervalMs: 500 },
+	);
+	return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}
+
+describe('coalesced starts: a burst shares executions', () => {
+	test(`${BURST} answers at once: each delivered once, far fewer executions than answers`, async () => {
+		const statuses = await burst('A', BURST, 830000000);
+		expect(statuses.filter((s) => s === '200/stored')).toHaveLength(BURST);
+		await deliveredOnce('A', BURST);
+		const records = await settledRecords();
+		console.log(`coalesced: ${BURST} answers, executions ${JSON.stringify(records)}`);
+		expect(Object.keys(records)).toEqual(['success']);
+		expect(records.success).toBeGreaterThanOrEqual(1);
+		expect(records.success).toBeLessThanOrEqual(BURST / 3);
+		expect(await ctx.q(`SELECT count(*)::int AS n FROM webhook_events WHERE processed = false`)).toEqual([{ n: 0 }]);
+	});
+
+	test('an execution that fails half way loses nothing: the safety net claims its events again, each delivered once', async () => {
+		const before = await settledRecords();
+		// Create Notification cannot write: every execution fails after Resolve Mentor claimed.
+		await ctx.q(`ALTER TABLE notifications RENAME TO notifications_away`);
+		let renamed = true;
+		try {
+			const statuses = await burst('B', 40, 831000000);
+			expect(statuses.filter((s) => s === '200/stored')).toHaveLength(40);
+			let seen = {};
+			await ctx
+				.until(
+					'an execution failed and every event of the burst was claimed',
+					async () => {
+						const r = await webhookRecords();
+						seen = { records: r, events: await ctx.q(`SELECT attempts, locked_until > now() AS locked, processed, count(*)::int AS n FROM webhook_events WHERE answer_id LIKE '831%' GROUP BY 1, 2, 3`) };
+						const failed = r.filter((x) => x.status === 'error').reduce((a, x) => a + x.n, 0);
+						return failed > 0 && seen.events.every((e) => e.attempts > 0);
+					},
+					{ timeoutMs: 120000, intervalMs: 250 },
+				)
+				.catch((e) => {
+					throw new Error(`${e.message}\nlast seen: ${JSON.stringify(seen)}`);
+				});
+			expect(ctx.peer.messages.filter((m) => m.text.includes('Общий запуск B-'))).toHaveLength(0);
+		} finally {
+			if (renamed) await ctx.q(`ALTER TABLE notifications_away RENAME TO notifications`);
+			renamed = false;
+		}
+		// Nothing new arrives: only the schedule can pick the claimed events up, after their lease.
+		await deliveredOnce('B', 40);
+		const after = await settledRecords();
+		expect(after.error).toBeGreaterThan(before.error || 0);
+		expect(await ctx.q(`SELECT count(*)::int AS n FROM webhook_events WHERE processed = false`)).toEqual([{ n: 0 }]);
+	});
+});

@@ -159,7 +159,7 @@ function outcomes(rows: NewNotification[], created: Awaited<ReturnType<typeof in
 /** Inserts the notifications and marks their events processed; the caller runs it in a transaction. */
 export async function createNotifications(q: Queryable, rows: NewNotification[]): Promise<CreateOutcome[]> {
 	const created = await insertNotifications(q, rows);
-	const events = new Map(rows.map((r) => [r.eventId, r.studentEmail ?? null]));
+	const events = new Map(rows.filter((r) => r.eventId !== null).map((r) => [r.eventId as string, r.studentEmail ?? null]));
 	await markEventsProcessed(q, [...events].map(([id, studentEmail]) => ({ id, studentEmail })));
 	return outcomes(rows, created);
 }

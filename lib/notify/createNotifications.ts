@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { insertNotifications, markEventsProcessed, type NewNotification } from '../db/notifications';
 import type { Queryable } from '../db/types';
+import { lessonButton } from '../review/links';
+import type { LinkSettings } from '../review/settings';
 import { EVENT_TITLES, formatDate, renderMessage, STAFF_PLACEHOLDERS } from './template';
 
 export const DEFAULT_NOTIFICATION_TYPE = 'homework_submitted';
@@ -55,6 +57,8 @@ export interface NotificationOptions {
 	template: string;
 	type: string;
 	timeZone: string;
+	/** School Address + Lesson Link: an «Открыть урок» button (mentor messages). */
+	link?: LinkSettings;
 }
 
 export type PreparedNotification = { ok: true; row: NewNotification } | { ok: false; reason: string };
@@ -108,6 +112,14 @@ export function prepareNotification(item: unknown, opts: NotificationOptions): P
 			type: opts.type,
 			message,
 			messageHash: messageHash(opts.type, e.idempotencyKey),
+			replyMarkup: opts.link
+				? lessonButton(opts.link, {
+						lesson_id: e.lesson?.id ?? e.answer.lessonId,
+						answer_id: e.answer.id,
+						training_id: e.training?.id ?? e.answer.trainingId,
+						user_id: e.student.userId,
+					})
+				: null,
 		},
 	};
 }

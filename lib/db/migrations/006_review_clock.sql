@@ -89,7 +89,8 @@ LANGUAGE sql IMMUTABLE AS $$
     END
 $$;
 
--- An event that can close reviews closes the open ones of its answer stored before it.
+-- An event that can close reviews closes the open ones of its answer stored before it (an
+-- answer event only when not dated before them).
 -- SET search_path FROM CURRENT: the schema this migration ran in, whoever inserts.
 CREATE OR REPLACE FUNCTION gcb_reviews_close_on_event() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
@@ -98,7 +99,9 @@ BEGIN
        SET closed_at = GREATEST(COALESCE(NEW.created_at, NOW()), r.opened_at),
            closed_by = gcb_review_closer(NEW.event_kind, NEW.answer_status, NEW.is_resubmission, NEW.skip_reason),
            closed_by_event_id = NEW.id
-     WHERE r.answer_id = NEW.answer_id AND r.closed_at IS NULL AND r.event_id < NEW.id;
+     WHERE r.answer_id = NEW.answer_id AND r.closed_at IS NULL AND r.event_id < NEW.id
+       -- a status dated before the submission it would close is a late one of an earlier round
+       AND (NEW.event_kind <> 'answer' OR NEW.event_date >= r.event_date);
     RETURN NULL;
 END;
 $$;
@@ -166,7 +169,7 @@ BEGIN
                    gcb_review_closer(x.event_kind, x.answer_status, x.is_resubmission, x.skip_reason) AS closed_by
               FROM (SELECT w.id, w.created_at, w.event_kind, w.answer_status, w.is_resubmission, w.skip_reason
                       FROM webhook_events w
-                     WHERE w.answer_id = n.answer_id AND w.event_kind = 'answer' AND w.id > n.event_id
+                     WHERE w.answer_id = n.answer_id AND w.event_kind = 'answer' AND w.id > n.event_id AND w.event_date >= n.event_date
                     UNION ALL
                     SELECT w.id, w.created_at, w.event_kind, w.answer_status, w.is_resubmission, w.skip_reason
                       FROM webhook_events w

@@ -68,7 +68,7 @@ async function main() {
 			                      training_id, training_name, lesson_id, lesson_name, event_date, opened_at)
 			 SELECT g, 'a' || g, 'm' || (1 + g % $2) || '@school.test', 'Наставник', (100000 + 1 + g % $2)::text, (5000000 + g)::text,
 			        's' || g || '@example.ru', 'Студент ' || g, CASE WHEN g % 10 = 0 THEN 't1' ELSE 't2' END, 'Поток', (2000000 + g % 300)::text,
-			        'Урок ' || (g % 300), NOW() - make_interval(mins => g % 2880), NOW() - make_interval(mins => g % 2880)
+			        'Урок ' || (g % 300), NOW() - make_interval(mins => g % 60), NOW() - make_interval(mins => g % 60)
 			   FROM generate_series(1, $1) g`,
 			[N, MENTORS],
 		);
@@ -138,8 +138,9 @@ async function main() {
 		const all = await timed(() => runReviewClock(s.db.pool, settings, ALL));
 		const allBatches = Math.ceil(N / 500) * 2;
 
-		// 5. intake with the closing trigger
+		// 5. intake with the closing trigger (events stored after the reviews' own)
 		await s.q(`UPDATE reviews SET closed_at = NULL, closed_by = NULL`);
+		await s.q(`SELECT setval(pg_get_serial_sequence('webhook_events', 'id'), $1)`, [N + 1]);
 		const insertEvents = (status, from) =>
 			s.q(
 				`INSERT INTO webhook_events (idempotency_key, event_date, user_id, answer_id, answer_status, processed, skip_reason)

@@ -15,6 +15,9 @@ export interface LocalParts {
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
+/** Bound of each cache below (they are cleared when full). */
+const MAX_CACHED = 20_000;
+const instants = new Map<string, number>();
 
 function formatter(tz: string): Intl.DateTimeFormat {
 	let f = formatters.get(tz);
@@ -40,18 +43,41 @@ export function isoWeekday(year: number, month: number, day: number): number {
 	return d === 0 ? 7 : d;
 }
 
+/** Local date and time of an instant in the zone (DST-aware). */
 export function localParts(instant: Date | number, tz: string): LocalParts {
+	const t = typeof instant === 'number' ? instant : instant.getTime();
+	const d = new Date(t + offsetAt(tz, t));
+	const [year, month, day] = [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()];
+	return { year, month, day, hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds(), weekday: isoWeekday(year, month, day) };
+}
+
+/** The zone's offset from UTC at an instant, read with Intl (slow: see offsetAt). */
+function intlOffset(tz: string, instant: number): number {
 	const p: Record<string, number> = {};
 	for (const part of formatter(tz).formatToParts(new Date(instant))) {
 		if (part.type !== 'literal') p[part.type] = Number(part.value);
 	}
-	return { year: p.year, month: p.month, day: p.day, hour: p.hour, minute: p.minute, second: p.second, weekday: isoWeekday(p.year, p.month, p.day) };
+	return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(instant / 1000) * 1000;
 }
 
-/** The zone's offset from UTC at an instant, in milliseconds. */
+const QUARTER_HOUR = 900_000;
+const offsets = new Map<string, number>();
+
+/**
+ * The zone's offset from UTC at an instant, in milliseconds. Offsets change on quarter hours
+ * (DST and zone changes happen at :00 or :30), so one Intl call per zone and quarter hour serves
+ * every instant in it: the clock computes deadlines for thousands of reviews a run.
+ */
 function offsetAt(tz: string, instant: number): number {
-	const p = localParts(instant, tz);
-	return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(instant / 1000) * 1000;
+	const bucket = Math.floor(instant / QUARTER_HOUR);
+	const key = `${tz}|${bucket}`;
+	let off = offsets.get(key);
+	if (off === undefined) {
+		if (offsets.size >= MAX_CACHED) offsets.clear();
+		off = intlOffset(tz, bucket * QUARTER_HOUR);
+		offsets.set(key, off);
+	}
+	return off;
 }
 
 /**
@@ -61,6 +87,17 @@ function offsetAt(tz: string, instant: number): number {
  * of the two.
  */
 export function localToInstant(year: number, month: number, day: number, minutesOfDay: number, tz: string): Date {
+	// The clock asks for the same few working-day bounds for every review: Intl is slow, a Map is not.
+	const key = `${tz}|${year}-${month}-${day}|${minutesOfDay}`;
+	const hit = instants.get(key);
+	if (hit !== undefined) return new Date(hit);
+	if (instants.size >= MAX_CACHED) instants.clear();
+	const t = computeInstant(year, month, day, minutesOfDay, tz).getTime();
+	instants.set(key, t);
+	return new Date(t);
+}
+
+function computeInstant(year: number, month: number, day: number, minutesOfDay: number, tz: string): Date {
 	const wall = Date.UTC(year, month - 1, day) + minutesOfDay * 60_000;
 	const before = offsetAt(tz, wall - offsetAt(tz, wall) - 3 * 3600_000);
 	const after = offsetAt(tz, wall - offsetAt(tz, wall) + 3 * 3600_000);

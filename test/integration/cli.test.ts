@@ -50,9 +50,9 @@ describe('getcourse-bot command line', () => {
 		expect(first.stdout).toMatch(/Connected to PostgreSQL .* \(environment is dev, so the external host is used\)/);
 		expect(first.stdout).toMatch(/Found an empty schema at version 0 of \d+/);
 		expect(first.stdout).toMatch(/applied 001_baseline/);
-		expect(first.stdout).toMatch(/tables \(11\): application_logs, error_logs, lessons, mapping, mentors, notifications, schema_migrations, send_pace, students, trainings, webhook_events/);
+		expect(first.stdout).toMatch(/tables \(12\): application_logs, error_logs, lessons, mapping, mentors, notifications, reviews, schema_migrations, send_pace, students, trainings, webhook_events/);
 		expect(first.stdout).toMatch(/views \(5\)/);
-		expect(first.stdout).toMatch(/triggers \(5\)/);
+		expect(first.stdout).toMatch(/triggers \(8\)/);
 		const second = await cli(['init']);
 		expect(second.code).toBe(0);
 		expect(second.stdout).toMatch(/Nothing to migrate: the schema is up to date/);

@@ -85,6 +85,21 @@ describe('local time in a zone', () => {
 		expect(iso(localToInstant(2026, 3, 9, 24 * 60, 'Europe/Moscow'))).toBe(iso(msk('2026-03-10T00:00:00')));
 	});
 
+	it('local parts agree with Intl all year, in zones with DST, half-hour DST and a 5:45 offset', () => {
+		for (const tz of ['Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'Europe/Moscow']) {
+			const f = new Intl.DateTimeFormat('en-CA', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+			for (let t = Date.parse('2026-01-01T00:07:00Z'); t < Date.parse('2027-01-01T00:00:00Z'); t += 7 * 3600_000 + 13 * 60_000) {
+				const p = localParts(t, tz);
+				const pad = (n: number) => String(n).padStart(2, '0');
+				expect({ tz, at: new Date(t).toISOString(), local: `${p.year}-${pad(p.month)}-${pad(p.day)}, ${pad(p.hour)}:${pad(p.minute)}` }).toEqual({
+					tz,
+					at: new Date(t).toISOString(),
+					local: f.format(t),
+				});
+			}
+		}
+	});
+
 	it('weekday and parts', () => {
 		expect(localParts(msk('2026-03-08T23:30:00'), 'Europe/Moscow')).toMatchObject({ day: 8, hour: 23, weekday: 7 });
 		expect(localParts(msk('2026-03-08T23:30:00'), 'Europe/Berlin')).toMatchObject({ day: 8, hour: 21, weekday: 7 });

@@ -90,7 +90,7 @@ export async function dueReviews(q: Queryable, kind: NoticeKind, catchUpHours: n
 		   LEFT JOIN LATERAL (SELECT m.id, m.first_name, m.last_name, m.telegram_id FROM mentors m
 		                       WHERE lower(m.email) = r.mentor_email AND m.valid_from <= NOW() AND NOW() < m.valid_to
 		                       ORDER BY m.valid_from DESC, m.id DESC LIMIT 1) m ON TRUE
-		  WHERE r.closed_at IS NULL AND r.${d.done} IS NULL
+		  WHERE r.closed_at IS NULL AND r.${d.done} IS NULL AND r.${d.at} IS NOT NULL
 		    AND r.${d.at} <= NOW() AND r.${d.at} > NOW() - make_interval(secs => $1::double precision * 3600)
 		  ORDER BY r.${d.at}, r.id
 		  LIMIT $2::int`,

@@ -70,8 +70,8 @@ CREATE INDEX IF NOT EXISTS idx_reviews_open_answer ON reviews (answer_id) WHERE 
 -- the clock, every minute: reviews without a deadline yet, reminders and escalations due (in the
 -- order they are read, so a batch is the first rows of the index whatever is due)
 CREATE INDEX IF NOT EXISTS idx_reviews_unscheduled ON reviews (id) WHERE deadline_at IS NULL;
-CREATE INDEX IF NOT EXISTS idx_reviews_remind ON reviews (deadline_at, id) WHERE closed_at IS NULL AND reminded_at IS NULL;
-CREATE INDEX IF NOT EXISTS idx_reviews_escalate ON reviews (escalate_at, id) WHERE closed_at IS NULL AND escalated_at IS NULL;
+CREATE INDEX IF NOT EXISTS idx_reviews_remind ON reviews (deadline_at, id) WHERE closed_at IS NULL AND reminded_at IS NULL AND deadline_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS idx_reviews_escalate ON reviews (escalate_at, id) WHERE closed_at IS NULL AND escalated_at IS NULL AND escalate_at IS NOT NULL;
 -- digests (a mentor's open reviews, oldest first) and reports (by opening time)
 CREATE INDEX IF NOT EXISTS idx_reviews_mentor_open ON reviews (mentor_email, opened_at) WHERE closed_at IS NULL;
 CREATE INDEX IF NOT EXISTS idx_reviews_opened ON reviews (opened_at);

@@ -10,7 +10,7 @@ const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 const fs = require('node:fs');
 
-const ALL = ['store-event', 'resolve-notify', 'send-pending', 'intake-n8n', 'webhook-to-telegram', 'reference-sync'];
+const ALL = ['store-event', 'resolve-notify', 'send-pending', 'intake-n8n', 'webhook-to-telegram', 'reference-sync', 'review-clock'];
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 
 if (!fs.existsSync(path.join(__dirname, '..', 'dist', 'lib', 'db', 'schema.js'))) {

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Queryable } from './types';
 
 export interface NewNotification {
-	eventId: string;
+	/** null for a message about no single event (a review digest or report). */
+	eventId: string | null;
 	/** The student's email, filled into an event stored without one (Tech API). */
 	studentEmail?: string | null;
 	mentorId: string | null;
@@ -10,6 +11,8 @@ export interface NewNotification {
 	type: string;
 	message: string;
 	messageHash: string;
+	/** sendMessage's reply_markup (an inline keyboard: the «Открыть урок» button), or none. */
+	replyMarkup?: object | null;
 }
 
 export interface CreatedNotification {
@@ -28,13 +31,13 @@ export async function insertNotifications(q: Queryable, rows: NewNotification[])
 	const res = await q.query<{ message_hash: string; id: string; created: boolean }>(
 		`WITH input AS (
 		   SELECT DISTINCT ON (message_hash) *
-		     FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY
-		       AS t(webhook_event_id, mentor_id, chat_id, type, message, message_hash, ord)
+		     FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[]) WITH ORDINALITY
+		       AS t(webhook_event_id, mentor_id, chat_id, type, message, message_hash, reply_markup, ord)
 		    ORDER BY message_hash, ord
 		 ),
 		 ins AS (
-		   INSERT INTO notifications (webhook_event_id, mentor_id, chat_id, type, message, message_hash, status)
-		   SELECT webhook_event_id, mentor_id, chat_id, type, message, message_hash, 'pending' FROM input ORDER BY ord
+		   INSERT INTO notifications (webhook_event_id, mentor_id, chat_id, type, message, message_hash, status, reply_markup)
+		   SELECT webhook_event_id, mentor_id, chat_id, type, message, message_hash, 'pending', reply_markup FROM input ORDER BY ord
 		   ON CONFLICT (message_hash) DO NOTHING
 		   RETURNING id, message_hash
 		 )
@@ -49,6 +52,7 @@ export async function insertNotifications(q: Queryable, rows: NewNotification[])
 			rows.map((r) => r.type),
 			rows.map((r) => r.message),
 			rows.map((r) => r.messageHash),
+			rows.map((r) => (r.replyMarkup ? JSON.stringify(r.replyMarkup) : null)),
 		],
 	);
 	for (const r of res.rows) out.set(r.message_hash, { messageHash: r.message_hash, id: r.id, created: r.created });
@@ -75,6 +79,8 @@ export interface ClaimedNotification {
 	id: string;
 	chat_id: string;
 	message: string;
+	/** The inline keyboard to send with it, or null. */
+	reply_markup: object | null;
 	attempts: number;
 	claim_token: string;
 }
@@ -93,7 +99,7 @@ export async function claimNotifications(q: Queryable, limit: number, leaseSecon
 		         ORDER BY id
 		         LIMIT $1::int
 		         FOR UPDATE SKIP LOCKED)
-		  RETURNING n.id::text AS id, n.chat_id, n.message, n.attempts, n.claim_token::text AS claim_token`,
+		  RETURNING n.id::text AS id, n.chat_id, n.message, n.reply_markup, n.attempts, n.claim_token::text AS claim_token`,
 		[limit, leaseSeconds, token],
 	);
 	return res.rows.sort((a, b) => Number(a.id) - Number(b.id));

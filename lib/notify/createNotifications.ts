@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { insertNotifications, markEventsProcessed, type NewNotification } from '../db/notifications';
 import type { Queryable } from '../db/types';
 import { unresolvedInRussian } from './staffTexts';
+import { lessonButton } from '../review/links';
+import type { LinkSettings } from '../review/settings';
 import { EVENT_TITLES, formatDate, renderMessage, STAFF_PLACEHOLDERS } from './template';
 import { HOMEWORK_SUBMITTED, STAFF_ALERT } from './types';
 
@@ -64,6 +66,8 @@ export interface NotificationOptions {
 	template: string;
 	type: string;
 	timeZone: string;
+	/** School Address + Lesson Link: an «Открыть урок» button (mentor messages). */
+	link?: LinkSettings;
 }
 
 export type PreparedNotification = { ok: true; row: NewNotification } | { ok: false; reason: string };
@@ -117,6 +121,14 @@ export function prepareNotification(item: unknown, opts: NotificationOptions): P
 			type: opts.type,
 			message,
 			messageHash: messageHash(opts.type, e.idempotencyKey),
+			replyMarkup: opts.link
+				? lessonButton(opts.link, {
+						lesson_id: e.lesson?.id ?? e.answer.lessonId,
+						answer_id: e.answer.id,
+						training_id: e.training?.id ?? e.answer.trainingId,
+						user_id: e.student.userId,
+					})
+				: null,
 		},
 	};
 }
@@ -170,7 +182,7 @@ function outcomes(rows: NewNotification[], created: Awaited<ReturnType<typeof in
 /** Inserts the notifications and marks their events processed; the caller runs it in a transaction. */
 export async function createNotifications(q: Queryable, rows: NewNotification[]): Promise<CreateOutcome[]> {
 	const created = await insertNotifications(q, rows);
-	const events = new Map(rows.map((r) => [r.eventId, r.studentEmail ?? null]));
+	const events = new Map(rows.filter((r) => r.eventId !== null).map((r) => [r.eventId as string, r.studentEmail ?? null]));
 	await markEventsProcessed(q, [...events].map(([id, studentEmail]) => ({ id, studentEmail })));
 	return outcomes(rows, created);
 }

@@ -9,3 +9,11 @@ export const STAFF_ALERT = 'staff_alert';
 /** A notification Telegram refused for good (403, 400): staff chat, one per failed notification and manual retry. */
 export const SEND_FAILED_ALERT = 'send_failed_alert';
 
+/** The review clock (SPEC §13): one reminder per review, to the mentor. */
+export const REVIEW_REMINDER = 'review_reminder';
+/** One escalation per review at twice the deadline: staff chat. */
+export const REVIEW_ESCALATION = 'review_escalation';
+/** One digest per mentor and school day: their open reviews. */
+export const REVIEW_DIGEST = 'review_digest';
+/** One weekly report: staff chat. */
+export const REVIEW_REPORT = 'review_report';

@@ -12,7 +12,10 @@ export interface ExportedRows {
 /** The rows valid now, business columns only, ordered by key: what a sheet seeded from the database holds. */
 export async function exportCurrentRows(c: Queryable, table: string): Promise<ExportedRows> {
 	const t = tableDef(table);
-	const cols = t.fields.map((f) => `${quoteIdentifier(f.name, 'column name')}::text AS ${quoteIdentifier(f.name, 'column name')}`);
+	const cols = t.fields.map((f) => {
+		const c = quoteIdentifier(f.name, 'column name');
+		return `${f.kind === 'hours' ? `trim_scale(${c})` : c}::text AS ${c}`; // 24, not 24.00
+	});
 	const order = t.keyFields.map((k) => (t.fields.find((f) => f.name === k)?.kind === 'email' ? `lower(${k})` : `${k} NULLS FIRST`));
 	const res = await c.query<Record<string, string | null>>(
 		`SELECT ${cols.join(', ')} FROM ${quoteIdentifier(t.name, 'table name')}

@@ -22,6 +22,7 @@ export function normaliseStored(f: FieldDef, v: unknown): string | null {
 	if (v === null || v === undefined) return null;
 	const s = String(v).trim();
 	if (!s) return null;
+	if (f.kind === 'hours') return String(Number(s)); // numeric "24.00" is 24
 	return f.kind === 'email' ? s.toLowerCase() : s;
 }
 
@@ -82,7 +83,7 @@ export async function applyPlan(c: Queryable, t: TableDef, plan: Plan): Promise<
 			for (const f of t.fields) {
 				arrays.push(plan.inserts.map((i) => i.values[f.name]));
 				names.push(column(f));
-				select.push(f.kind === 'telegram' ? `v.${column(f)}::bigint` : `v.${column(f)}`);
+				select.push(f.kind === 'telegram' ? `v.${column(f)}::bigint` : f.kind === 'hours' ? `v.${column(f)}::numeric` : `v.${column(f)}`);
 			}
 			arrays.push(plan.inserts.map((i) => i.from), plan.inserts.map((i) => i.toText));
 			const types = ['bigint', ...t.fields.map(() => 'text'), 'timestamptz', 'text'];

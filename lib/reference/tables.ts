@@ -9,7 +9,7 @@ import { normaliseEmail } from '../email';
 export const REFERENCE_TABLES = ['mentors', 'students', 'trainings', 'lessons', 'mapping'] as const;
 export type ReferenceTable = (typeof REFERENCE_TABLES)[number];
 
-export type FieldKind = 'email' | 'text' | 'id' | 'telegram';
+export type FieldKind = 'email' | 'text' | 'id' | 'telegram' | 'hours';
 
 export interface FieldDef {
 	name: string;
@@ -44,7 +44,8 @@ export const TABLES: Record<ReferenceTable, TableDef> = {
 	},
 	trainings: {
 		name: 'trainings',
-		fields: [id('training_id'), text('name', 500, true)],
+		// review_hours: the review clock's Check Within for this training (empty: the clock's default)
+		fields: [id('training_id'), text('name', 500, true), { name: 'review_hours', kind: 'hours', required: false, max: 12 }],
 		keyFields: ['training_id'],
 	},
 	lessons: {
@@ -99,6 +100,13 @@ export function readField(f: FieldDef, raw: unknown): { value: string | null } |
 		case 'id':
 			if (/\s/.test(v)) return { error: `${f.name} "${v.slice(0, 60)}" contains spaces` };
 			break;
+		case 'hours': {
+			// stored as numeric(8,2): rounded here, so the next sync compares equal
+			const n = Math.round(Number(v.replace(',', '.')) * 100) / 100;
+			if (!Number.isFinite(n) || n <= 0 || n > 8760) return { error: `${f.name} "${v.slice(0, 20)}" is not a number of hours above 0 and at most 8760 (like 24 or 0.5)` };
+			v = String(n);
+			break;
+		}
 		default:
 			break;
 	}

@@ -38,14 +38,15 @@ function fatalReason(status: number, description: string, baseUrl: string): stri
 	return `The Bot API at ${baseUrl} answered 404 (${description}): check the Base URL of the GetCourse Bot Telegram credential (and the token); the notifications stay pending.`;
 }
 
-/** Calls sendMessage with HTML parse mode and classifies the answer. Never throws. */
-export async function sendMessage(cfg: TelegramConfig, chatId: string, text: string): Promise<SendResult> {
+/** Calls sendMessage with HTML parse mode (and an inline keyboard, when given) and classifies the answer. Never throws. */
+export async function sendMessage(cfg: TelegramConfig, chatId: string, text: string, replyMarkup?: object | null): Promise<SendResult> {
 	const base = cfg.baseUrl.replace(/\/+$/, '');
 	const url = `${base}/bot${cfg.token}/sendMessage`;
 	const post = cfg.post ?? fetchPostJson;
 	let res: Awaited<ReturnType<PostJson>>;
 	try {
-		res = await post(url, { chat_id: chatId, text, parse_mode: 'HTML' }, cfg.requestTimeoutMs);
+		const body = { chat_id: chatId, text, parse_mode: 'HTML', ...(replyMarkup ? { reply_markup: replyMarkup } : {}) };
+		res = await post(url, body, cfg.requestTimeoutMs);
 	} catch (err) {
 		const e = transportError(err, cfg.requestTimeoutMs);
 		return { ok: false, kind: 'transient', description: redact(`network error: ${e.message}`, [cfg.token]), maybeDelivered: e.maybeDelivered };

@@ -146,7 +146,7 @@ export async function sendPending(q: Queryable, tg: TelegramConfig, options: Par
 async function handle(run: Run, queue: Job[], job: Job): Promise<void> {
 	const { q, tg, o, pacer } = run;
 	const { n } = job;
-	const r = await sendMessage(tg, n.chat_id, n.message);
+	const r = await sendMessage(tg, n.chat_id, n.message, n.reply_markup);
 	if (r.ok) {
 		const recorded = await recordSent(q, n, r.messageId);
 		run.finish(n, recorded ? 'sent' : 'lost_claim', {

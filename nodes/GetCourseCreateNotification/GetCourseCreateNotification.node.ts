@@ -20,6 +20,7 @@ import {
 import { DEFAULT_STAFF_TEMPLATE, DEFAULT_TEMPLATE, PLACEHOLDERS, STAFF_PLACEHOLDERS } from '../../lib/notify/template';
 import { credentialTestMethods, dbFor } from '../shared/database';
 import { batchFailure, itemFailure } from '../shared/errors';
+import { lessonLinkProperties, readLessonLink } from '../shared/lessonLink';
 import { logRun } from '../shared/runLog';
 import { readTimeZone, timeZoneProperty } from '../shared/timeZone';
 
@@ -97,6 +98,7 @@ export class GetCourseCreateNotification implements INodeType {
 				hint: `Telegram HTML. Placeholders: ${list(STAFF_PLACEHOLDERS)}.`,
 				displayOptions: { show: { recipient: ['staff'] } },
 			},
+			...lessonLinkProperties({ show: { recipient: ['mentor'] } }),
 			timeZoneProperty,
 		],
 	};
@@ -123,7 +125,8 @@ export class GetCourseCreateNotification implements INodeType {
 				const template = this.getNodeParameter('template', 0, DEFAULT_TEMPLATE) as string;
 				const type = String(this.getNodeParameter('notificationType', 0, DEFAULT_NOTIFICATION_TYPE)).trim();
 				if (!type) throw new NodeOperationError(this.getNode(), 'Notification Type must not be empty');
-				prepare = (json) => prepareNotification(json, { template, type, timeZone });
+				const link = readLessonLink(this);
+				prepare = (json) => prepareNotification(json, { template, type, timeZone, link });
 			}
 		} catch (err) {
 			return batchFailure(this, err, items.length);

@@ -15,10 +15,13 @@ import { collectStats } from '../../lib/db/stats';
 import { normaliseEmail } from '../../lib/email';
 import { retryFailedSends } from '../../lib/notify/retryFailed';
 import { retryUnresolved } from '../../lib/resolve/retry';
+import { reviewReport } from '../../lib/db/reviewReport';
+import { reportPeriod } from '../../lib/review/report';
 import { credentialTestMethods, dbFor } from '../shared/database';
 import { batchFailure } from '../shared/errors';
 import { boundedNumber } from '../shared/parameters';
 import { logRun } from '../shared/runLog';
+import { readTimeZone, timeZoneProperty } from '../shared/timeZone';
 
 const LOG_SOURCE = 'getcourse-maintenance';
 
@@ -30,8 +33,8 @@ export class GetCourseMaintenance implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle:
-			'={{ {"cleanup": "Clean Up Logs", "stats": "Backlog Stats", "retryUnresolved": "Retry Unresolved", "retryFailedSends": "Retry Failed Sends", "setupDatabase": "Set Up Database"}[$parameter["operation"]] }}',
-		description: 'Set up or upgrade the GetCourse Bot database, clean up logs, report the backlog, retry unresolved events and failed sends',
+			'={{ {"cleanup": "Clean Up Logs", "stats": "Backlog Stats", "retryUnresolved": "Retry Unresolved", "retryFailedSends": "Retry Failed Sends", "reviewReport": "Review Report", "setupDatabase": "Set Up Database"}[$parameter["operation"]] }}',
+		description: 'Set up or upgrade the GetCourse Bot database, clean up logs, report the backlog and answer checking, retry unresolved events and failed sends',
 		defaults: { name: 'GetCourse Maintenance' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
@@ -67,6 +70,12 @@ export class GetCourseMaintenance implements INodeType {
 						value: 'retryUnresolved',
 						description: 'Put events that found no mentor back in the queue at once (after fixing reference data)',
 						action: 'Retry unresolved events',
+					},
+					{
+						name: 'Review Report',
+						value: 'reviewReport',
+						description: 'Per mentor and training: answers received, checked, median and p90 time to check, on time, open and overdue now (review clock)',
+						action: 'Report on answer checking',
 					},
 					{
 						name: 'Set Up Database',
@@ -122,6 +131,25 @@ export class GetCourseMaintenance implements INodeType {
 				displayOptions: { show: { operation: ['setupDatabase'] } },
 			},
 			{
+				displayName: 'From',
+				name: 'reportFrom',
+				type: 'string',
+				default: '',
+				placeholder: '2026-02-01',
+				description: 'First day of the period (school time), or a date and time; empty: 6 days before To',
+				displayOptions: { show: { operation: ['reviewReport'] } },
+			},
+			{
+				displayName: 'To',
+				name: 'reportTo',
+				type: 'string',
+				default: '',
+				placeholder: '2026-02-07',
+				description: 'Last day of the period, included (or a date and time, excluded); empty: today',
+				displayOptions: { show: { operation: ['reviewReport'] } },
+			},
+			{ ...timeZoneProperty, displayOptions: { show: { operation: ['reviewReport'] } } },
+			{
 				displayName: 'Dry Run',
 				name: 'dryRun',
 				type: 'boolean',
@@ -170,6 +198,16 @@ export class GetCourseMaintenance implements INodeType {
 				const r = await retryFailedSends(database.pool, { mentorEmail });
 				await logRun(database, started, { source: LOG_SOURCE, outcome: 'success', counts: { requeued: r.requeued.length, skipped: r.skipped.length } });
 				return done({ requeued: r.requeued.length, notifications: r.requeued, skipped: r.skipped });
+			}
+			if (operation === 'reviewReport') {
+				const p = reportPeriod(
+					String(this.getNodeParameter('reportFrom', 0, '')).trim() || undefined,
+					String(this.getNodeParameter('reportTo', 0, '')).trim() || undefined,
+					readTimeZone(this),
+				);
+				const rows = await reviewReport(database.pool, p.from, p.to);
+				// One item per mentor, per training, and the total, for a sheet or a message.
+				return [rows.map((r) => ({ json: { period: p.label, from: p.from.toISOString(), to: p.to.toISOString(), ...r }, pairedItem: { item: 0 } }))];
 			}
 			if (operation === 'retryUnresolved') {
 				const eventId = String(this.getNodeParameter('eventId', 0, '')).trim();

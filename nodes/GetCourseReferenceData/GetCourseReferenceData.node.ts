@@ -40,6 +40,7 @@ const COLUMN_LABELS: Record<string, string> = {
 	name: 'Name',
 	student_email: 'Student Email',
 	mentor_email: 'Mentor Email',
+	review_hours: 'Review Hours',
 };
 
 /** One "column name" option per field, shown for the tables that have it. */

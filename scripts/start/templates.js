@@ -3,7 +3,8 @@
  * The shipped templates in `npm start`'s n8n:
  *  - full-pipeline (GetCourse Trigger → Resolve Mentor → Create Notification → Send Pending, with a
  *    2-minute schedule as safety net) and maintenance: imported and published;
- *  - reference-sync: imported, not published (it needs the school's CSV files or a sheet first).
+ *  - reference-sync: imported, not published (it needs the school's CSV files or a sheet first);
+ *  - review-clock: imported, published only when GETCOURSE_REVIEW_HOURS is set (./reviewClock.js).
  * Imported once (editor changes survive restarts) unless --reset-workflows, or again when the
  * Telegram token came or went (Send Pending is disabled without one) or an import left a
  * credential reference unresolved. The older shape (intake, processing, sending) uses the same
@@ -11,9 +12,10 @@
  */
 const fs = require('node:fs');
 const rt = require('../n8n');
+const review = require('./reviewClock');
 
 const PUBLISHED = ['full-pipeline', 'maintenance'];
-const IMPORTED_ONLY = ['reference-sync'];
+const IMPORTED_ONLY = ['reference-sync', review.TEMPLATE];
 const OLDER_SHAPE = ['gcbIntake0000001', 'gcbProcessing001', 'gcbSending000001'];
 const SEND_PENDING = 'n8n-nodes-getcourse-bot.getCourseSendPending';
 const CREATE_NOTIFICATION = 'n8n-nodes-getcourse-bot.getCourseCreateNotification';
@@ -23,9 +25,10 @@ const CREATE_NOTIFICATION = 'n8n-nodes-getcourse-bot.getCourseCreateNotification
  * environment. n8n's import resolves credential names only on enabled nodes, so the references to
  * the credentials just imported get their ids here.
  */
-function transformFor({ hasToken, staffChatId, credentialIds }) {
+function transformFor({ hasToken, staffChatId, credentialIds, reviewSettings }) {
 	return (wf) => {
 		for (const node of wf.nodes || []) {
+			if (reviewSettings) review.applyToNode(node, reviewSettings);
 			if (node.type === SEND_PENDING) node.disabled = !hasToken;
 			for (const ref of Object.values(node.credentials || {})) {
 				if (ref && !ref.id && credentialIds.has(ref.name)) ref.id = credentialIds.get(ref.name);
@@ -44,6 +47,7 @@ const sendingMatches = (row, hasToken) =>
 async function importAndPublish({ n8n, server, n8nDb, credentialIds, hasToken, reset, say }) {
 	const credentialNames = new Set(credentialIds.keys());
 	const staffChatId = (process.env.GETCOURSE_STAFF_CHAT_ID || '').trim();
+	const reviewSettings = review.reviewSettings();
 	const templates = [...PUBLISHED, ...IMPORTED_ONLY]
 		.filter((n) => fs.existsSync(rt.templatePath(n)))
 		.map((n) => ({ name: n, file: rt.templatePath(n), wf: JSON.parse(fs.readFileSync(rt.templatePath(n), 'utf8')) }));
@@ -54,18 +58,24 @@ async function importAndPublish({ n8n, server, n8nDb, credentialIds, hasToken, r
 	const unresolved = (row) => (row.nodes || []).some((node) => Object.values(node.credentials || {}).some((ref) => !ref.id && credentialNames.has(ref.name)));
 	const toImport = templates.filter((x) => {
 		const row = existing.get(x.wf.id);
-		return reset || !row || unresolved(row) || !sendingMatches(row, hasToken);
+		return reset || !row || unresolved(row) || !sendingMatches(row, hasToken) || review.reviewClockOutdated(row, reviewSettings);
 	});
 	let t = Date.now();
 	if (toImport.length) {
 		await n8n.importWorkflows(
 			toImport.map((x) => x.file),
-			{ publish: false, transform: transformFor({ hasToken, staffChatId, credentialIds }) },
+			{ publish: false, transform: transformFor({ hasToken, staffChatId, credentialIds, reviewSettings }) },
 		);
 		say(`workflows imported: ${toImport.map((x) => x.name).join(', ')} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
 	}
 	const active = new Map((await query(`SELECT id, "activeVersionId" FROM workflow_entity WHERE id = ANY($1)`, [[...ids, ...OLDER_SHAPE]])).map((r) => [r.id, !!r.activeVersionId]));
-	const toPublish = templates.filter((x) => PUBLISHED.includes(x.name) && !active.get(x.wf.id));
+	// The review clock runs only when GETCOURSE_REVIEW_HOURS asks for it (scripts/start/reviewClock.js).
+	const publishes = (name) => PUBLISHED.includes(name) || (name === review.TEMPLATE && reviewSettings.hours !== null);
+	const toPublish = templates.filter((x) => publishes(x.name) && !active.get(x.wf.id));
+	if (reviewSettings.hours === null && active.get(review.WORKFLOW_ID)) {
+		await n8n.cli(['unpublish:workflow', `--id=${review.WORKFLOW_ID}`]);
+		say('unpublished the review clock: GETCOURSE_REVIEW_HOURS is not set');
+	}
 	const olderActive = OLDER_SHAPE.filter((id) => active.get(id));
 	t = Date.now();
 	// The older intake listens on the same path as GetCourse Trigger: it goes first.
@@ -74,6 +84,9 @@ async function importAndPublish({ n8n, server, n8nDb, credentialIds, hasToken, r
 	await n8n.publishAll(toPublish.map((x) => x.wf.id));
 	if (toPublish.length) say(`published: ${toPublish.map((x) => x.name).join(', ')} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
 	if (staffChatId) say(`staff alerts go to Telegram chat ${staffChatId} (GETCOURSE_STAFF_CHAT_ID)`);
+	if (reviewSettings.hours !== null) {
+		say(`review clock on: answers are due ${reviewSettings.hours} h after they arrive (GETCOURSE_REVIEW_HOURS)${staffChatId ? '' : '; no GETCOURSE_STAFF_CHAT_ID, so no escalations'}`);
+	}
 }
 
 module.exports = { importAndPublish, transformFor };

@@ -22,7 +22,16 @@ describe('schema (migrations)', () => {
 			[...TABLES].sort(),
 		);
 		expect(o.views).toEqual(['v_active_mappings', 'v_active_mentors', 'v_active_students', 'v_pending_notifications', 'v_pending_webhooks']);
-		expect(o.triggers).toEqual(['update_lessons_updated_at', 'update_mapping_updated_at', 'update_mentors_updated_at', 'update_students_updated_at', 'update_trainings_updated_at']);
+		expect(o.triggers).toEqual([
+			'gcb_reviews_close_on_insert',
+			'gcb_reviews_close_on_update',
+			'gcb_reviews_open_on_notification',
+			'update_lessons_updated_at',
+			'update_mapping_updated_at',
+			'update_mentors_updated_at',
+			'update_students_updated_at',
+			'update_trainings_updated_at',
+		]);
 		for (const ix of ['idx_webhook_events_raw_payload', 'idx_webhook_events_unprocessed', 'idx_mentors_email', 'idx_students_email', 'idx_mapping_student_training', 'idx_mapping_active', 'idx_mentors_validity', 'uq_webhook_events_idempotency', 'uq_notifications_message_hash']) {
 			expect(o.indexes).toContain(ix);
 		}

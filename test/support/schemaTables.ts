@@ -7,6 +7,7 @@ export const TABLES = [
 	'mentors',
 	'notifications',
 	'pipeline_starts',
+	'reviews',
 	'schema_migrations',
 	'send_pace',
 	'students',

@@ -10,7 +10,7 @@
  *   const baseUrl = await peer.start();           // 'http://127.0.0.1:<port>'
  *   peer.failNext('42', peer.answers[429](2));    // next sendMessage to chat 42 answers 429 retry_after 2
  *   peer.failAlways('43', peer.answers[403]());   // every sendMessage to chat 43: bot was blocked
- *   peer.messages   // delivered: [{ token, chat_id, text, parse_mode, message_id, at }]
+ *   peer.messages   // delivered: [{ token, chat_id, text, parse_mode, reply_markup, message_id, at }] (reply_markup checked: 400 when malformed)
  *   peer.requests   // every request: { method: 'sendMessage'|'getMe'|…, httpMethod, token, body, status, at }
  *   peer.reset();   // forget messages, requests and scripted failures
  *   await peer.stop();
@@ -66,6 +66,27 @@ function parseParams(req, raw, url) {
 		if (type === 'application/json') return { ...params, __invalidJson: true };
 		return params;
 	}
+}
+
+/** reply_markup as Telegram checks it: an inline keyboard of buttons with a text and an http(s) url (or callback_data). */
+function readReplyMarkup(raw) {
+	if (raw === undefined || raw === null || raw === '') return { value: null };
+	let m = raw;
+	if (typeof m === 'string') {
+		try {
+			m = JSON.parse(m);
+		} catch {
+			return { error: "can't parse reply keyboard markup JSON object" };
+		}
+	}
+	const rows = m && m.inline_keyboard;
+	if (!Array.isArray(rows) || !rows.every((r) => Array.isArray(r))) return { error: 'field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays' };
+	for (const b of rows.flat()) {
+		if (!b || typeof b.text !== 'string' || !b.text) return { error: 'text buttons are unallowed in the inline keyboard' };
+		if (b.url !== undefined && !/^https?:\/\/[^\s]+$/.test(String(b.url))) return { error: 'BUTTON_URL_INVALID' };
+		if (b.url === undefined && b.callback_data === undefined) return { error: 'text buttons are unallowed in the inline keyboard' };
+	}
+	return { value: m };
 }
 
 function send(res, status, body) {
@@ -151,6 +172,8 @@ function createTelegramPeer({ token: onlyToken, enforceLimits = false, delayMs =
 		if (!chatId) return reply(400, { ok: false, error_code: 400, description: 'Bad Request: chat_id is empty' });
 		if (!text) return reply(400, { ok: false, error_code: 400, description: 'Bad Request: message text is empty' });
 		if (text.length > 4096) return reply(400, { ok: false, error_code: 400, description: 'Bad Request: message is too long' });
+		const markup = readReplyMarkup(params.reply_markup);
+		if (markup.error) return reply(400, { ok: false, error_code: 400, description: `Bad Request: ${markup.error}` });
 		const queued = nextFailures.get(chatId);
 		if (queued && queued.length) {
 			const answer = queued.shift();
@@ -165,7 +188,7 @@ function createTelegramPeer({ token: onlyToken, enforceLimits = false, delayMs =
 			if (flood) return reply(flood.status, flood.body);
 		}
 		const messageId = nextMessageId++;
-		messages.push({ token, chat_id: chatId, text, parse_mode: params.parse_mode, message_id: messageId, at: Date.now() });
+		messages.push({ token, chat_id: chatId, text, parse_mode: params.parse_mode, reply_markup: markup.value, message_id: messageId, at: Date.now() });
 		return reply(200, {
 			ok: true,
 			result: {

@@ -56,7 +56,7 @@ describe('reading source rows', () => {
 			columns: { training_id: 'id', name: 'title' },
 			effectiveColumn: 'from',
 		});
-		expect(r.rows[0]).toEqual({ index: 0, values: { training_id: '889900', name: 'Поток' }, effective: new Date('2026-02-09T21:00:00Z') });
+		expect(r.rows[0]).toEqual({ index: 0, values: { training_id: '889900', name: 'Поток', review_hours: null }, effective: new Date('2026-02-09T21:00:00Z') });
 		expect(r.rejected[0].reason).toMatch(/effective time "soon" is not a date/);
 	});
 });

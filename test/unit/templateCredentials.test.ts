@@ -2,20 +2,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { INodeType } from 'n8n-workflow';
 import { CREDENTIALS } from '../../lib/credentialNames';
-import { GetCourseCreateNotification } from '../../nodes/GetCourseCreateNotification/GetCourseCreateNotification.node';
-import { GetCourseMaintenance } from '../../nodes/GetCourseMaintenance/GetCourseMaintenance.node';
-import { GetCourseReferenceData } from '../../nodes/GetCourseReferenceData/GetCourseReferenceData.node';
-import { GetCourseResolveMentor } from '../../nodes/GetCourseResolveMentor/GetCourseResolveMentor.node';
-import { GetCourseSendPending } from '../../nodes/GetCourseSendPending/GetCourseSendPending.node';
-import { GetCourseStoreEvent } from '../../nodes/GetCourseStoreEvent/GetCourseStoreEvent.node';
-import { GetCourseTrigger } from '../../nodes/GetCourseTrigger/GetCourseTrigger.node';
 
 const dir = join(__dirname, '../../workflows');
 const PACKAGE = 'n8n-nodes-getcourse-bot.';
 const known = new Map<string, string>(Object.values(CREDENTIALS).map((c) => [c.type, c.name]));
+/** Every node the package declares (package.json n8n.nodes), loaded from its source. */
 const nodeTypes = new Map<string, INodeType>(
-	[GetCourseTrigger, GetCourseStoreEvent, GetCourseResolveMentor, GetCourseCreateNotification, GetCourseSendPending, GetCourseMaintenance, GetCourseReferenceData].map((C) => {
-		const n = new C();
+	(JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')).n8n.nodes as string[]).map((file) => {
+		const source = join(__dirname, '../..', file.replace(/^dist\//, '').replace(/\.js$/, ''));
+		const className = /([A-Za-z]+)\.node$/.exec(source)![1];
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const n = new (require(source)[className] as new () => INodeType)();
 		return [PACKAGE + n.description.name, n];
 	}),
 );
@@ -29,7 +26,7 @@ interface TemplateNode {
 describe('shipped templates refer to credentials by the names n8n proposes', () => {
 	const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 	it('are the templates the README lists', () => {
-		expect(files.sort()).toEqual(['full-pipeline.json', 'intake.json', 'maintenance.json', 'processing.json', 'reference-sync.json', 'sending.json']);
+		expect(files.sort()).toEqual(['full-pipeline.json', 'intake.json', 'maintenance.json', 'processing.json', 'reference-sync.json', 'review-clock.json', 'sending.json']);
 	});
 
 	it.each(files)('%s: every node of this package has each credential it needs, under the default name', (file) => {

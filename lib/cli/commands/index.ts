@@ -5,8 +5,9 @@ import { close } from './close';
 import { exportCommand } from './export';
 import { importCommand } from './import';
 import { init } from './init';
+import { report } from './report';
 import { retry } from './retry';
 import { stats } from './stats';
 
 /** Every command of `getcourse-bot`, in the order the usage text lists them. */
-export const COMMANDS: Record<string, Command> = { init, stats, cleanup, retry, import: importCommand, export: exportCommand, close, check };
+export const COMMANDS: Record<string, Command> = { init, stats, cleanup, retry, import: importCommand, export: exportCommand, close, check, report };

@@ -3,9 +3,10 @@ import { z } from 'zod';
 import { insertNotifications, markEventsProcessed, type NewNotification } from '../db/notifications';
 import type { Queryable } from '../db/types';
 import { EVENT_TITLES, formatDate, renderMessage, STAFF_PLACEHOLDERS } from './template';
+import { HOMEWORK_SUBMITTED, STAFF_ALERT } from './types';
 
-export const DEFAULT_NOTIFICATION_TYPE = 'homework_submitted';
-export const STAFF_ALERT_TYPE = 'staff_alert';
+export const DEFAULT_NOTIFICATION_TYPE = HOMEWORK_SUBMITTED;
+export const STAFF_ALERT_TYPE = STAFF_ALERT;
 
 const id = z.union([z.string(), z.number()]).transform(String);
 

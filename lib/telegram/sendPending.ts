@@ -1,17 +1,15 @@
-import {
-	claimNotifications,
-	markFailed,
-	markSent,
-	recordUncertain,
-	releaseForRetry,
-	releaseUntried,
-	type ClaimedNotification,
-} from '../db/notifications';
+import { notePace } from '../db/chatPace';
+import { claimNotifications, markFailed, markSentMany, recordUncertain, releaseForRetry, releaseUntried, type ClaimedNotification } from '../db/notifications';
+import type { ClaimOptions } from '../db/notificationClaims';
 import type { Queryable } from '../db/types';
+import { COALESCIBLE_TYPES } from '../notify/types';
+import { paceKey } from './chatId';
 import { sendMessage, type TelegramConfig } from './client';
 import { ensurePaceRow, reserveSendSlot } from '../db/sendPace';
 import { botKey, pacerFor, type Pacer } from './pacer';
-import { checkRequestTimeout, leaseSecondsFor, resolveSendOptions, type SendOptions } from './sendOptions';
+import { untilLeaseEnds } from './recording';
+import { buildJobs, type Job } from './sendJobs';
+import { checkRequestTimeout, groupIntervalMs, leaseSecondsFor, resolveSendOptions, type SendOptions } from './sendOptions';
 
 export { DEFAULT_SEND_OPTIONS, type SendOptions } from './sendOptions';
 
@@ -24,6 +22,8 @@ export interface SendOutcome {
 	telegramMessageId: string | null;
 	attempts: number;
 	error: string | null;
+	/** Set when the notification went in a digest: how many notifications that message carried. */
+	digestOf?: number;
 }
 
 /** The bot itself is unusable (token revoked, wrong base URL): the run stopped, the queue is kept. */
@@ -37,40 +37,36 @@ export class TelegramStopError extends Error {
 	}
 }
 
-interface Job {
-	n: ClaimedNotification;
-	tries: number;
-}
+/** With nothing ready for a while, look for other chats' messages at most this often. */
+const TOP_UP_EVERY_MS = 1000;
+/** ... and only when the next ready message is further away than this. */
+const IDLE_BEFORE_TOP_UP_MS = 250;
 
 interface Run {
 	q: Queryable;
 	tg: TelegramConfig;
 	o: SendOptions;
+	claim: Partial<ClaimOptions>;
 	pacer: Pacer;
 	key: string;
+	leaseSeconds: number;
 	deadline: number;
 	/** Set by a fatal answer: nothing more is sent or claimed. */
 	stop: string | null;
-	finish: (n: ClaimedNotification, status: SendStatus, extra: Partial<SendOutcome>) => void;
+	queue: Job[];
+	inflight: Set<Promise<void>>;
+	claimedTotal: number;
+	lastClaimAt: number;
+	/** The last claim found nothing, and nothing has finished since. */
+	dry: boolean;
+	paceReady: boolean;
+	finish: (rows: ClaimedNotification[], status: SendStatus, extra: Partial<SendOutcome>) => void;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 
-/**
- * Telegram has the message: recording it must not be lost to a dropped connection, or the
- * claim would expire and the message go out again. markSent is guarded by the claim token,
- * so repeating it is safe; each try takes a fresh pooled connection.
- */
-async function recordSent(q: Queryable, n: ClaimedNotification, messageId: string): Promise<boolean> {
-	for (let attempt = 1; ; attempt++) {
-		try {
-			return await markSent(q, n, messageId);
-		} catch (err) {
-			if (attempt >= 5) throw err;
-			await sleep(100 * 2 ** attempt);
-		}
-	}
-}
+/** A write about a job's result, kept trying until its lease is about to end (recording.ts). */
+const record = <T>(run: Run, job: Pick<Job, 'leaseEndsAt'>, write: () => Promise<T>) => untilLeaseEnds(write, { leaseEndsAt: job.leaseEndsAt });
 
 /**
  * The overall rate is per bot, whatever runs it: queue-mode workers and parallel executions
@@ -84,172 +80,227 @@ async function sharedWait(q: Queryable, key: string, localWaitMs: number, gapMs:
 	}
 }
 
-/** Interleaves chats round-robin so consecutive messages rarely share a chat. */
-function interleave(items: ClaimedNotification[]): ClaimedNotification[] {
-	const byChat = new Map<string, ClaimedNotification[]>();
-	for (const n of items) {
-		const list = byChat.get(n.chat_id) ?? [];
-		list.push(n);
-		byChat.set(n.chat_id, list);
+/** When the chat may get its next message, as milliseconds from now (for chat_pace). */
+const nextTurnIn = (run: Run, pace: string) => Math.max(0, run.pacer.chatReadyAt(pace) - Date.now());
+
+/**
+ * Notifications that will not go out (403 blocked, 400 chat not found, no chat, too many
+ * attempts): marked failed with the reason. The one place a send fails for good.
+ */
+async function failForGood(run: Run, job: Pick<Job, 'rows' | 'leaseEndsAt'>, reason: (n: ClaimedNotification) => string, uncertain = false): Promise<void> {
+	for (const n of job.rows) {
+		await record(run, job, () => markFailed(run.q, n, reason(n), uncertain));
+		run.finish([n], 'failed', { error: reason(n) });
 	}
-	const out: ClaimedNotification[] = [];
-	const lists = [...byChat.values()];
-	for (let round = 0; out.length < items.length; round++) {
-		for (const l of lists) if (round < l.length) out.push(l[round]);
-	}
-	return out;
 }
 
 /**
- * Claims pending notifications and sends them, paced to Telegram's limits. Each result is
- * written as soon as Telegram answers, guarded by the claim token, and the claim's lease
- * outlives the run's deadline plus the request timeout: a notification is sent once. The one
- * exception is an answer lost in the network (timeout, reset): the message may have arrived,
- * and sending it again may deliver it twice; such sends are counted on the notification.
+ * Claims pending notifications and sends them, paced to Telegram's limits: about 30 a second per
+ * bot (send_pace), 1.1 s apart per private chat and 3.1 s per group (chat_pace), across
+ * executions and queue-mode workers. Claims are fair across chats (see notificationClaims.ts) and
+ * are topped up while the run would otherwise wait for a slow chat. Several staff alerts for one
+ * chat go as one digest. Each result is written as soon as Telegram answers, guarded by the
+ * claim token, retried through a database blip until the lease ends, and the lease outlives the
+ * run's deadline plus the request timeout: a notification is sent once. The exceptions — an
+ * answer lost in the network, a result that could not be written before the lease ended — may
+ * deliver a message twice and are counted on the notification (uncertain_sends).
  * With nothing pending, the run returns at once.
  */
 export async function sendPending(q: Queryable, tg: TelegramConfig, options: Partial<SendOptions> = {}): Promise<SendOutcome[]> {
 	const o = resolveSendOptions(options);
 	const requestTimeoutMs = checkRequestTimeout(tg.requestTimeoutMs);
-	const deadline = Date.now() + o.maxRunSeconds * 1000;
 	const key = botKey(tg.baseUrl, tg.token);
-	const leaseSeconds = leaseSecondsFor(o, requestTimeoutMs);
+	const groupGapMs = groupIntervalMs(o);
 	const outcomes: SendOutcome[] = [];
 	const run: Run = {
 		q,
 		tg: { ...tg, requestTimeoutMs },
 		o,
-		pacer: pacerFor(key, o.messagesPerSecond, o.perChatIntervalMs),
+		claim: {
+			privateGapMs: o.perChatIntervalMs,
+			groupGapMs,
+			// at least one more turn of the slowest chat, so a group's next message is claimable after its last
+			horizonSeconds: Math.max(5, groupGapMs / 1000 + 1),
+			coalescible: COALESCIBLE_TYPES,
+		},
+		pacer: pacerFor(key, o.messagesPerSecond, o.perChatIntervalMs, groupGapMs),
 		key,
-		deadline,
+		leaseSeconds: leaseSecondsFor(o, requestTimeoutMs),
+		deadline: Date.now() + o.maxRunSeconds * 1000,
 		stop: null,
-		finish: (n, status, extra) =>
-			outcomes.push({ notificationId: n.id, chatId: n.chat_id, status, telegramMessageId: null, attempts: n.attempts, error: null, ...extra }),
+		queue: [],
+		inflight: new Set(),
+		claimedTotal: 0,
+		lastClaimAt: 0,
+		dry: false,
+		paceReady: false,
+		finish: (rows, status, extra) => {
+			for (const n of rows) {
+				outcomes.push({ notificationId: n.id, chatId: n.chat_id, status, telegramMessageId: null, attempts: n.attempts, error: null, ...extra });
+			}
+		},
 	};
-	let claimedTotal = 0;
-	let paceReady = false;
-	while (!run.stop && claimedTotal < o.maxMessages && Date.now() < deadline) {
-		const claimed = await claimNotifications(q, Math.min(o.batchSize, o.maxMessages - claimedTotal), leaseSeconds);
-		if (!claimed.length) break;
-		if (!paceReady) {
-			await ensurePaceRow(q, key);
-			paceReady = true;
-		}
-		claimedTotal += claimed.length;
-		const queue: Job[] = [];
-		for (const n of interleave(claimed)) {
-			if (!n.chat_id) {
-				const reason = 'no chat to send to (the mentor had no telegram_id when it was queued)';
-				await markFailed(q, n, reason);
-				run.finish(n, 'failed', { error: reason });
-			} else if (n.attempts > o.maxAttempts) {
-				const reason = `gave up after ${o.maxAttempts} attempts (a previous run stopped while sending)`;
-				await markFailed(q, n, reason);
-				run.finish(n, 'failed', { error: reason });
-			} else queue.push({ n, tries: 0 });
-		}
-		await runQueue(run, queue);
-	}
+	await runLoop(run);
 	if (run.stop) throw new TelegramStopError(run.stop, outcomes);
 	return outcomes;
 }
 
-async function handle(run: Run, queue: Job[], job: Job): Promise<void> {
+/** Claims up to a batch more and queues what can be sent; returns how many rows were claimed. */
+async function claimMore(run: Run): Promise<number> {
+	const { q, o, pacer } = run;
+	const at = Date.now();
+	let claimed: ClaimedNotification[];
+	try {
+		claimed = await claimNotifications(q, Math.min(o.batchSize, o.maxMessages - run.claimedTotal), run.leaseSeconds, run.claim);
+	} catch (err) {
+		// The first claim's failure is the run's; a later one only ends the topping up (what is claimed still goes out).
+		if (!run.claimedTotal) throw err;
+		claimed = [];
+	}
+	run.lastClaimAt = Date.now();
+	run.dry = claimed.length === 0;
+	if (!claimed.length) return 0;
+	if (!run.paceReady) {
+		await ensurePaceRow(q, run.key);
+		run.paceReady = true;
+	}
+	run.claimedTotal += claimed.length;
+	const leaseEndsAt = at + run.leaseSeconds * 1000;
+	const sendable: ClaimedNotification[] = [];
+	for (const n of claimed) {
+		if (!n.chat_id) {
+			await failForGood(run, { rows: [n], leaseEndsAt }, () => 'no chat to send to (the mentor had no telegram_id when it was queued)');
+		} else if (n.attempts > o.maxAttempts) {
+			await failForGood(run, { rows: [n], leaseEndsAt }, () => `gave up after ${o.maxAttempts} attempts (a previous run stopped while sending)`);
+		} else {
+			sendable.push(n);
+			// another process sent to this chat lately: its next turn is in chat_pace
+			if (n.ready_in_ms > 0) pacer.holdChat(paceKey(n.chat_id), at + n.ready_in_ms);
+		}
+	}
+	run.queue.push(...buildJobs(sendable, COALESCIBLE_TYPES, leaseEndsAt));
+	return claimed.length;
+}
+
+async function handle(run: Run, job: Job): Promise<void> {
 	const { q, tg, o, pacer } = run;
-	const { n } = job;
-	const r = await sendMessage(tg, n.chat_id, n.message);
+	const digestOf = job.rows.length > 1 ? { digestOf: job.rows.length } : {};
+	const r = await sendMessage(tg, job.chat, job.text);
 	if (r.ok) {
-		const recorded = await recordSent(q, n, r.messageId);
-		run.finish(n, recorded ? 'sent' : 'lost_claim', {
-			telegramMessageId: r.messageId,
-			error: recorded ? null : 'sent, but another run had taken the claim over',
-		});
+		const recorded = await record(run, job, () => markSentMany(q, job.rows, r.messageId, { chat: job.pace, inMs: nextTurnIn(run, job.pace) }));
+		for (const n of job.rows) {
+			const ok = recorded.has(n.id);
+			run.finish([n], ok ? 'sent' : 'lost_claim', { telegramMessageId: r.messageId, error: ok ? null : 'sent, but another run had taken the claim over', ...digestOf });
+		}
 		return;
 	}
 	if (r.kind === 'fatal') {
 		run.stop = run.stop ?? r.description;
-		await releaseForRetry(q, n, r.description, 0, { refundAttempt: true });
-		run.finish(n, 'retry_later', { error: r.description });
+		for (const n of job.rows) await record(run, job, () => releaseForRetry(q, n, r.description, 0, { refundAttempt: true }));
+		run.finish(job.rows, 'retry_later', { error: r.description, ...digestOf });
 		return;
 	}
 	if (r.kind === 'permanent') {
-		await markFailed(q, n, r.description);
-		run.finish(n, 'failed', { error: r.description });
+		await failForGood(run, job, () => r.description);
 		return;
 	}
 	job.tries++;
 	const now = Date.now();
 	if (r.kind === 'rate_limited') {
 		const until = now + r.retryAfterSeconds * 1000;
-		pacer.holdChat(n.chat_id, until);
+		pacer.holdChat(job.pace, until);
 		if (r.retryAfterSeconds <= o.maxRetryAfterSeconds && until < run.deadline) {
-			queue.push(job);
+			run.queue.push(job);
 			return;
 		}
-		await releaseForRetry(q, n, r.description, r.retryAfterSeconds, { refundAttempt: true });
-		run.finish(n, 'retry_later', { error: r.description });
+		await record(run, job, () => notePace(q, [{ chat: job.pace, inMs: r.retryAfterSeconds * 1000 }]));
+		for (const n of job.rows) await record(run, job, () => releaseForRetry(q, n, r.description, r.retryAfterSeconds, { refundAttempt: true }));
+		run.finish(job.rows, 'retry_later', { error: r.description, ...digestOf });
 		return;
 	}
 	// transient: 5xx or no answer
 	const uncertain = r.maybeDelivered;
 	const backoff = o.retryBaseMs * 2 ** (job.tries - 1);
 	if (job.tries <= o.retriesPerRun && now + backoff < run.deadline) {
-		if (uncertain) await recordUncertain(q, n);
-		pacer.holdChat(n.chat_id, now + backoff);
-		queue.push(job);
+		if (uncertain) for (const n of job.rows) await record(run, job, () => recordUncertain(q, n));
+		pacer.holdChat(job.pace, now + backoff);
+		run.queue.push(job);
 		return;
 	}
-	if (n.attempts >= o.maxAttempts) {
-		const reason = `gave up after ${n.attempts} attempts: ${r.description}`;
-		await markFailed(q, n, reason, uncertain);
-		run.finish(n, 'failed', { error: reason });
-		return;
+	if (uncertain) await record(run, job, () => notePace(q, [{ chat: job.pace, inMs: nextTurnIn(run, job.pace) }]));
+	const spent = job.rows.filter((n) => n.attempts >= o.maxAttempts);
+	if (spent.length) await failForGood(run, { rows: spent, leaseEndsAt: job.leaseEndsAt }, (n) => `gave up after ${n.attempts} attempts: ${r.description}`, uncertain);
+	for (const n of job.rows.filter((x) => x.attempts < o.maxAttempts)) {
+		await record(run, job, () => releaseForRetry(q, n, r.description, Math.min(3600, 30 * 2 ** (n.attempts - 1)), { uncertain }));
+		run.finish([n], 'retry_later', { error: r.description, ...digestOf });
 	}
-	await releaseForRetry(q, n, r.description, Math.min(3600, 30 * 2 ** (n.attempts - 1)), { uncertain });
-	run.finish(n, 'retry_later', { error: r.description });
 }
 
-/** Gives back what this batch did not send: never tried (not an attempt) or waiting for a retry. */
+/** Gives back what was not sent: never tried (not an attempt) or waiting for a retry. */
 async function releaseLeft(run: Run, left: Job[], why: string): Promise<void> {
-	await releaseUntried(run.q, left.filter((j) => j.tries === 0).map((j) => j.n));
+	const untried = left.filter((j) => j.tries === 0);
+	if (untried.length) await record(run, untried[0], () => releaseUntried(run.q, untried.flatMap((j) => j.rows)));
 	for (const j of left.filter((x) => x.tries > 0)) {
-		await releaseForRetry(run.q, j.n, why, 1);
-		run.finish(j.n, 'retry_later', { error: why });
+		for (const n of j.rows) await record(run, j, () => releaseForRetry(run.q, n, why, 1));
+		run.finish(j.rows, 'retry_later', { error: why });
 	}
 }
 
-async function runQueue(run: Run, queue: Job[]): Promise<void> {
-	const { q, o, pacer, key } = run;
-	const inflight = new Set<Promise<void>>();
-	const launch = (job: Job) => {
-		const p: Promise<void> = handle(run, queue, job)
-			.catch(async (err) => {
-				// A database error while recording: the claim stays and comes back after the lease.
-				run.finish(job.n, 'retry_later', { error: String((err as Error).message ?? err) });
-			})
-			.finally(() => inflight.delete(p));
-		inflight.add(p);
-	};
+function launch(run: Run, job: Job): void {
+	const p: Promise<void> = handle(run, job)
+		.catch(async (err) => {
+			// The database stayed away until the lease ended: the claim comes back after it, and
+			// that claim counts a possible second delivery.
+			run.finish(job.rows, 'retry_later', { error: String((err as Error).message ?? err) });
+		})
+		.finally(() => {
+			run.inflight.delete(p);
+			run.dry = false;
+		});
+	run.inflight.add(p);
+}
 
-	while (queue.length || inflight.size) {
-		if (queue.length && (run.stop || Date.now() >= run.deadline)) {
+async function runLoop(run: Run): Promise<void> {
+	const { q, o, pacer, key, queue, inflight } = run;
+	for (;;) {
+		const open = !run.stop && Date.now() < run.deadline;
+		if (queue.length && !open) {
 			await releaseLeft(run, queue.splice(0), run.stop ? 'the run stopped: ' + run.stop : 'run time limit reached while waiting to retry');
 			continue;
 		}
-		if (!queue.length || inflight.size >= o.concurrency) {
+		const canClaim = open && run.claimedTotal < o.maxMessages;
+		if (!queue.length) {
+			if (canClaim && !run.dry) {
+				await claimMore(run);
+				continue;
+			}
+			if (!inflight.size) break;
+			// sends in flight hold their chats; when one finishes (or a while passes) look again
+			await Promise.race([...inflight, sleep(TOP_UP_EVERY_MS)]);
+			run.dry = false;
+			continue;
+		}
+		if (inflight.size >= o.concurrency) {
 			await Promise.race(inflight);
 			continue;
 		}
 		const now = Date.now();
 		const slot = pacer.nextGlobalSlot(now);
-		const idx = queue.findIndex((j) => pacer.chatReadyAt(j.n.chat_id) <= slot);
+		const idx = queue.findIndex((j) => pacer.chatReadyAt(j.pace) <= slot);
 		if (idx < 0) {
-			const soonest = Math.min(...queue.map((j) => pacer.chatReadyAt(j.n.chat_id)));
-			await Promise.race([sleep(Math.min(soonest, run.deadline) - now), ...inflight]);
+			const soonest = Math.min(...queue.map((j) => pacer.chatReadyAt(j.pace)));
+			const topUpAt = run.lastClaimAt + TOP_UP_EVERY_MS;
+			// Only slow chats are left (a group, a chat after a 429): rather than wait, take other chats' messages.
+			if (canClaim && soonest - now > IDLE_BEFORE_TOP_UP_MS && now >= topUpAt) {
+				await claimMore(run);
+				continue;
+			}
+			const wake = canClaim && soonest - now > IDLE_BEFORE_TOP_UP_MS ? Math.min(soonest, topUpAt) : soonest;
+			await Promise.race([sleep(Math.min(wake, run.deadline) - now), ...inflight]);
 			continue;
 		}
 		const [job] = queue.splice(idx, 1);
-		pacer.take(job.n.chat_id, slot);
+		pacer.take(job.pace, slot);
 		await sleep(await sharedWait(q, key, slot - now, 1000 / o.messagesPerSecond));
 		// The shared pace may have pushed this send past the deadline (or a fatal answer came):
 		// it goes back instead, so nothing starts after the time the lease was sized for.
@@ -257,7 +308,7 @@ async function runQueue(run: Run, queue: Job[]): Promise<void> {
 			queue.unshift(job);
 			continue;
 		}
-		pacer.started(job.n.chat_id, slot, Date.now());
-		launch(job);
+		pacer.started(job.pace, slot, Date.now());
+		launch(run, job);
 	}
 }

@@ -18,7 +18,7 @@ describe('schema (migrations)', () => {
 	it('creates every object of the spec', async () => {
 		const o = await listSchemaObjects(t.db);
 		expect(o.tables).toEqual(
-			['application_logs', 'error_logs', 'lessons', 'mapping', 'mentors', 'notifications', 'schema_migrations', 'send_pace', 'students', 'trainings', 'webhook_events'].sort(),
+			['application_logs', 'error_logs', 'lessons', 'mapping', 'mentors', 'chat_pace', 'notifications', 'schema_migrations', 'send_pace', 'students', 'trainings', 'webhook_events'].sort(),
 		);
 		expect(o.views).toEqual(['v_active_mappings', 'v_active_mentors', 'v_active_students', 'v_pending_notifications', 'v_pending_webhooks']);
 		expect(o.triggers).toEqual(['update_lessons_updated_at', 'update_mapping_updated_at', 'update_mentors_updated_at', 'update_students_updated_at', 'update_trainings_updated_at']);
@@ -83,7 +83,7 @@ describe('schema (migrations)', () => {
 
 	it('a custom schema name lives only in that schema, and a bad one is refused before any SQL', async () => {
 		const row = await q(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'`, [t.settings.schema]);
-		expect(row.rows[0].n).toBe(11);
+		expect(row.rows[0].n).toBe(12);
 		expect(() => normaliseSettings({ schema: 'a"; DROP SCHEMA public; --' })).toThrow(/Invalid schema name/);
 	});
 });

@@ -44,7 +44,7 @@ describe('reading source rows', () => {
 			[1, 'email "not-an-email" is not an email address'],
 			[2, 'email is empty'],
 			[3, 'unknown column "nickname" (expected: email, first_name, last_name, telegram_id)'],
-			[4, 'telegram_id "12ab" is not a Telegram chat id (a whole number)'],
+			[4, 'telegram_id "12ab" is not a Telegram chat id (a whole number, or a forum topic as -100123:45)'],
 			[5, 'email is missing (no value in column "email")'],
 		]);
 		expect([...r.provided].sort()).toEqual(['email', 'first_name', 'telegram_id']);

@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { COALESCIBLE_TYPES } from '../notify/types';
+import { transactionOn } from './pool';
+import type { Queryable } from './types';
+
+export interface ClaimedNotification {
+	id: string;
+	chat_id: string;
+	message: string;
+	type: string;
+	attempts: number;
+	claim_token: string;
+	/** The chat may get its next message this many milliseconds after the claim (chat_pace). */
+	ready_in_ms: number;
+}
+
+export interface ClaimOptions {
+	/** Take only what can go out within this many seconds per chat (at least one message each). */
+	horizonSeconds: number;
+	/** Least time between two messages to a private chat, and to a group. */
+	privateGapMs: number;
+	groupGapMs: number;
+	/** Types sent as one digest per chat; their rows are claimed by size, not by count. */
+	coalescible: readonly string[];
+	/** Characters one digest message carries (Telegram allows 4096; headers take the rest). */
+	digestChars: number;
+	/** Most rows of one chat going into digests per claim. */
+	maxDigestRows: number;
+}
+
+export const DEFAULT_CLAIM_OPTIONS: ClaimOptions = {
+	horizonSeconds: 5,
+	privateGapMs: 1100,
+	groupGapMs: 3100,
+	coalescible: COALESCIBLE_TYPES,
+	digestChars: 3800,
+	maxDigestRows: 500,
+};
+
+const CLAIMABLE = `(n.status = 'pending' AND (n.next_attempt_at IS NULL OR n.next_attempt_at <= NOW())
+                     OR n.status = 'sending' AND n.locked_until < NOW())`;
+
+/**
+ * Claims fairly across chats. The waiting chats are walked one index probe each (a loose index
+ * scan of idx_notifications_chat_queue, so 300 rows of one chat cost one probe, not 300). A chat
+ * is skipped while another run holds it (one of its messages is `sending` under a live lease) or
+ * while its next turn (chat_pace) is beyond the horizon; otherwise it offers the messages that
+ * fit in the horizon at its pace (1.1 s a private chat, 3.1 s a group), oldest first. The batch
+ * takes every chat's first message before any chat's second (ORDER BY rn), so a busy chat never
+ * fills a batch. Rows of coalescible types are taken by length: as many as fill the digest
+ * messages the chat can get within the horizon.
+ *
+ * A row taken back from `sending` (its run died, or could not record the answer before the lease
+ * ran out) may already have reached Telegram: it is counted in uncertain_sends.
+ */
+export const CLAIM_SQL = `
+WITH RECURSIVE chats AS (
+    (SELECT split_part(chat_id, ':', 1) AS chat FROM notifications
+      WHERE status IN ('pending', 'sending') AND split_part(chat_id, ':', 1) IS NOT NULL
+      ORDER BY 1 LIMIT 1)
+  UNION ALL
+    SELECT (SELECT split_part(n.chat_id, ':', 1) FROM notifications n
+             WHERE n.status IN ('pending', 'sending') AND split_part(n.chat_id, ':', 1) > c.chat
+             ORDER BY 1 LIMIT 1)
+      FROM chats c WHERE c.chat IS NOT NULL
+),
+ready AS (
+    SELECT c.chat,
+           GREATEST(COALESCE(EXTRACT(EPOCH FROM p.next_at - clock_timestamp())::float8, 0), 0) AS wait_s,
+           CASE WHEN c.chat LIKE '-%' OR c.chat LIKE '@%' THEN $6::float8 ELSE $5::float8 END AS gap_s
+      FROM chats c
+      LEFT JOIN chat_pace p ON p.chat_id = c.chat
+     WHERE c.chat IS NOT NULL
+       AND (p.next_at IS NULL OR p.next_at <= clock_timestamp() + make_interval(secs => $4::float8))
+       AND NOT EXISTS (SELECT 1 FROM notifications s
+                        WHERE s.status = 'sending' AND split_part(s.chat_id, ':', 1) = c.chat AND s.locked_until >= NOW())
+),
+slots AS (
+    SELECT chat, wait_s, GREATEST(1, floor(($4::float8 - wait_s) / GREATEST(gap_s, 0.001))::int + 1) AS k FROM ready
+),
+plain AS (
+    SELECT x.id, x.rn, s.wait_s FROM slots s
+    CROSS JOIN LATERAL (
+        SELECT n.id, row_number() OVER (ORDER BY n.id) AS rn
+          FROM notifications n
+         WHERE n.status IN ('pending', 'sending') AND split_part(n.chat_id, ':', 1) = s.chat
+           AND ${CLAIMABLE} AND n.type <> ALL ($7::text[])
+         ORDER BY n.id
+         LIMIT s.k) x
+    ORDER BY x.rn, x.id
+    LIMIT $1::int
+),
+digest AS (
+    SELECT z.id, s.wait_s FROM slots s
+    CROSS JOIN LATERAL (
+        SELECT y.id FROM (
+            SELECT n.id, sum(length(n.message) + 2) OVER (ORDER BY n.id) - (length(n.message) + 2) AS before
+              FROM notifications n
+             WHERE n.status IN ('pending', 'sending') AND split_part(n.chat_id, ':', 1) = s.chat
+               AND ${CLAIMABLE} AND n.type = ANY ($7::text[])
+             ORDER BY n.id
+             LIMIT $9::int) y
+         WHERE y.before < s.k * $8::int) z
+),
+nochat AS (
+    SELECT n.id, 0::float8 AS wait_s FROM notifications n
+     WHERE n.status IN ('pending', 'sending') AND split_part(n.chat_id, ':', 1) IS NULL AND ${CLAIMABLE}
+     ORDER BY n.id LIMIT $1::int
+),
+picked AS (
+    SELECT id, wait_s FROM plain UNION ALL SELECT id, wait_s FROM digest UNION ALL SELECT id, wait_s FROM nochat
+)
+UPDATE notifications n
+   SET status = 'sending', claim_token = $3::uuid, attempts = n.attempts + 1,
+       locked_until = NOW() + make_interval(secs => $2::int),
+       uncertain_sends = n.uncertain_sends + CASE WHEN n.status = 'sending' THEN 1 ELSE 0 END,
+       last_uncertain_at = CASE WHEN n.status = 'sending' THEN NOW() ELSE n.last_uncertain_at END
+  FROM picked p
+ WHERE n.id = p.id
+   AND n.id IN (SELECT l.id FROM notifications l WHERE l.id IN (SELECT id FROM picked) FOR UPDATE SKIP LOCKED)
+RETURNING n.id::text AS id, n.chat_id, n.message, n.type, n.attempts, n.claim_token::text AS claim_token, p.wait_s * 1000 AS ready_in_ms`;
+
+/**
+ * Claims sendable notifications (see CLAIM_SQL). Claims take turns under a transaction-scoped
+ * advisory lock (a few milliseconds each), so two runs never both see a chat as free and take it.
+ */
+export async function claimNotifications(
+	q: Queryable,
+	limit: number,
+	leaseSeconds: number,
+	options: Partial<ClaimOptions> = {},
+): Promise<ClaimedNotification[]> {
+	const o = { ...DEFAULT_CLAIM_OPTIONS, ...options };
+	const token = randomUUID();
+	const rows = await transactionOn(q, async (c) => {
+		await c.query(`SELECT pg_advisory_xact_lock(hashtext('getcourse-bot:claim-notifications:' || current_schema()))`);
+		const res = await c.query<ClaimedNotification>(CLAIM_SQL, [
+			limit,
+			leaseSeconds,
+			token,
+			o.horizonSeconds,
+			o.privateGapMs / 1000,
+			o.groupGapMs / 1000,
+			[...o.coalescible],
+			o.digestChars,
+			o.maxDigestRows,
+		]);
+		return res.rows;
+	});
+	return rows.map((r) => ({ ...r, ready_in_ms: Number(r.ready_in_ms) })).sort((a, b) => Number(a.id) - Number(b.id));
+}

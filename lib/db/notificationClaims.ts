@@ -8,6 +8,8 @@ export interface ClaimedNotification {
 	chat_id: string;
 	message: string;
 	type: string;
+	/** NULL for a staff-chat row. */
+	mentor_id: string | null;
 	attempts: number;
 	claim_token: string;
 	/** The chat may get its next message this many milliseconds after the claim (chat_pace). */
@@ -20,7 +22,7 @@ export interface ClaimOptions {
 	/** Least time between two messages to a private chat, and to a group. */
 	privateGapMs: number;
 	groupGapMs: number;
-	/** Types sent as one digest per chat; their rows are claimed by size, not by count. */
+	/** Types sent as one digest per chat when addressed to a staff chat (mentor_id NULL); claimed by size, not by count. */
 	coalescible: readonly string[];
 	/** Characters one digest message carries (Telegram allows 4096; headers take the rest). */
 	digestChars: number;
@@ -47,8 +49,8 @@ const CLAIMABLE = `(n.status = 'pending' AND (n.next_attempt_at IS NULL OR n.nex
  * while its next turn (chat_pace) is beyond the horizon; otherwise it offers the messages that
  * fit in the horizon at its pace (1.1 s a private chat, 3.1 s a group), oldest first. The batch
  * takes every chat's first message before any chat's second (ORDER BY rn), so a busy chat never
- * fills a batch. Rows of coalescible types are taken by length: as many as fill the digest
- * messages the chat can get within the horizon.
+ * fills a batch. Staff-chat rows (mentor_id NULL) of coalescible types are taken by length: as
+ * many as fill the digest messages the chat can get within the horizon.
  *
  * A row taken back from `sending` (its run died, or could not record the answer before the lease
  * ran out) may already have reached Telegram: it is counted in uncertain_sends.
@@ -84,7 +86,7 @@ plain AS (
         SELECT n.id, row_number() OVER (ORDER BY n.id) AS rn
           FROM notifications n
          WHERE n.status IN ('pending', 'sending') AND split_part(n.chat_id, ':', 1) = s.chat
-           AND ${CLAIMABLE} AND n.type <> ALL ($7::text[])
+           AND ${CLAIMABLE} AND NOT (n.mentor_id IS NULL AND n.type = ANY ($7::text[]))
          ORDER BY n.id
          LIMIT s.k) x
     ORDER BY x.rn, x.id
@@ -96,7 +98,7 @@ digest AS (
         SELECT y.id FROM (
             SELECT n.id, sum(length(n.message) + 2) OVER (ORDER BY n.id) - (length(n.message) + 2) AS before
               FROM notifications n
-             WHERE n.status IN ('pending', 'sending') AND split_part(n.chat_id, ':', 1) = s.chat
+             WHERE n.status IN ('pending', 'sending') AND n.mentor_id IS NULL AND split_part(n.chat_id, ':', 1) = s.chat
                AND ${CLAIMABLE} AND n.type = ANY ($7::text[])
              ORDER BY n.id
              LIMIT $9::int) y
@@ -118,7 +120,7 @@ UPDATE notifications n
   FROM picked p
  WHERE n.id = p.id
    AND n.id IN (SELECT l.id FROM notifications l WHERE l.id IN (SELECT id FROM picked) FOR UPDATE SKIP LOCKED)
-RETURNING n.id::text AS id, n.chat_id, n.message, n.type, n.attempts, n.claim_token::text AS claim_token, p.wait_s * 1000 AS ready_in_ms`;
+RETURNING n.id::text AS id, n.chat_id, n.message, n.type, n.mentor_id::text AS mentor_id, n.attempts, n.claim_token::text AS claim_token, p.wait_s * 1000 AS ready_in_ms`;
 
 /**
  * Claims sendable notifications (see CLAIM_SQL). Claims take turns under a transaction-scoped

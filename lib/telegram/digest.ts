@@ -16,6 +16,8 @@ export interface DigestPart<K> {
 	keys: K[];
 }
 
+const DEFAULT_HEADING = '📋 <b>GetCourse Bot</b>';
+
 function plural(n: number): string {
 	const d = n % 10;
 	const dd = n % 100;
@@ -29,51 +31,51 @@ function firstLine(text: string): string {
 	return i < 0 ? text : text.slice(0, i);
 }
 
-/** The longest header a part can get, so the packing never has to be redone. */
-const HEADER_RESERVE = 120;
+/**
+ * A part: numbered items under one heading. A first line all its items share (the template's
+ * title) becomes the heading; blank lines inside an item close up. "which" says which items.
+ */
+function renderPart(items: string[], from: number, which: string): string {
+	const title = firstLine(items[0]);
+	const shared = title.length > 0 && title.length <= 200 && items.every((t) => t.includes('\n') && firstLine(t) === title);
+	const bodies = items.map((t, n) => {
+		const body = (shared ? t.slice(title.length + 1) : t).replace(/^\n+/, '').replace(/\n{2,}/g, '\n');
+		return `<b>${from + n + 1}.</b> ${body}`;
+	});
+	return `${shared ? title : DEFAULT_HEADING} — ${which}\n\n${bodies.join('\n\n')}`;
+}
+
+const label = (from: number, to: number, total: number, parts: number) =>
+	parts === 1 ? `${total} ${plural(total)}` : from === to ? `${from + 1} из ${total}` : `${from + 1}–${to + 1} из ${total}`;
+
+/** The longest label a part from..to can end up with, whatever the number of parts. */
+const longestLabel = (from: number, to: number, total: number) => [label(from, to, total, 1), label(from, to, total, 2)].sort((a, b) => b.length - a.length)[0];
 
 /**
- * One item: its text as it is. Several: numbered items under one header; a first line all of
- * them share (the template's title) moves into the header, blank lines inside an item close up.
- * A part says which items it holds ("1–12 из 40") when there are several parts. An item too long
- * to share a part goes alone, exactly as it was rendered.
+ * One item: its text as it is. Several: packed in order into as few parts as fit; a part says
+ * which items it holds ("1–12 из 40") when there are several. An item too long to go with a
+ * heading goes alone, exactly as it was rendered.
  */
 export function buildDigests<K>(items: Array<DigestItem<K>>, maxLength = TELEGRAM_MAX_LENGTH): Array<DigestPart<K>> {
 	if (items.length <= 1) return items.map((i) => ({ text: i.text, keys: [i.key] }));
-	const title = firstLine(items[0].text);
-	const shared = title.length > 0 && title.length <= 200 && items.every((i) => i.text.includes('\n') && firstLine(i.text) === title);
-	const bodies = items.map((i, n) => {
-		const body = (shared ? i.text.slice(title.length + 1) : i.text).replace(/^\n+/, '').replace(/\n{2,}/g, '\n');
-		return `<b>${n + 1}.</b> ${body}`;
-	});
-	const heading = shared ? title : '📋 <b>GetCourse Bot</b>';
-	const budget = maxLength - HEADER_RESERVE - heading.length;
-
+	const texts = items.map((i) => i.text);
+	const total = items.length;
 	const groups: Array<{ from: number; to: number; alone: boolean }> = [];
-	let cur: { from: number; to: number; size: number } | null = null;
-	for (let n = 0; n < items.length; n++) {
-		const size = bodies[n].length + 2;
-		if (size > budget) {
-			if (cur) groups.push({ from: cur.from, to: cur.to, alone: false });
-			cur = null;
-			groups.push({ from: n, to: n, alone: true });
+	let cur: { from: number; to: number } | null = null;
+	const fits = (from: number, to: number) => renderPart(texts.slice(from, to + 1), from, longestLabel(from, to, total)).length <= maxLength;
+	for (let n = 0; n < total; n++) {
+		if (cur && fits(cur.from, n)) {
+			cur.to = n;
 			continue;
 		}
-		if (cur && cur.size + size <= budget) {
-			cur.to = n;
-			cur.size += size;
-		} else {
-			if (cur) groups.push({ from: cur.from, to: cur.to, alone: false });
-			cur = { from: n, to: n, size };
-		}
+		if (cur) groups.push({ ...cur, alone: false });
+		cur = null;
+		if (fits(n, n)) cur = { from: n, to: n };
+		else groups.push({ from: n, to: n, alone: true });
 	}
-	if (cur) groups.push({ from: cur.from, to: cur.to, alone: false });
-
-	const total = items.length;
-	return groups.map((g) => {
-		const keys = items.slice(g.from, g.to + 1).map((i) => i.key);
-		if (g.alone) return { text: items[g.from].text, keys };
-		const which = groups.length === 1 ? `${total} ${plural(total)}` : g.from === g.to ? `${g.from + 1} из ${total}` : `${g.from + 1}–${g.to + 1} из ${total}`;
-		return { text: `${heading} — ${which}\n\n${bodies.slice(g.from, g.to + 1).join('\n\n')}`, keys };
-	});
+	if (cur) groups.push({ ...cur, alone: false });
+	return groups.map((g) => ({
+		keys: items.slice(g.from, g.to + 1).map((i) => i.key),
+		text: g.alone ? texts[g.from] : renderPart(texts.slice(g.from, g.to + 1), g.from, label(g.from, g.to, total, groups.length)),
+	}));
 }

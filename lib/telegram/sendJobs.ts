@@ -17,7 +17,7 @@ export interface Job {
 }
 
 /**
- * Turns one claim into messages: rows of coalescible types that wait for the same chat (topic)
+ * Turns one claim into messages: staff rows of coalescible types that wait for the same chat (topic)
  * become digest parts when there are several; every other row is a message of its own. Chats
  * are interleaved round-robin (oldest first), so consecutive messages rarely share a chat.
  */
@@ -25,7 +25,7 @@ export function buildJobs(rows: ClaimedNotification[], coalescible: readonly str
 	const units: Array<{ first: number; job: Job }> = [];
 	const digests = new Map<string, ClaimedNotification[]>();
 	for (const n of rows) {
-		if (coalescible.includes(n.type)) {
+		if (n.mentor_id === null && coalescible.includes(n.type)) {
 			const list = digests.get(n.chat_id) ?? [];
 			list.push(n);
 			digests.set(n.chat_id, list);

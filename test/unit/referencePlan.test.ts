@@ -26,6 +26,21 @@ function plan(t: TableDef, rows: StoredRow[], records: Array<Record<string, unkn
 const mentor = (email: string, telegram_id: string | null = '1', first_name: string | null = 'M') => ({ email, first_name, last_name: null, telegram_id });
 
 describe('reading source rows', () => {
+	it("reads a mentor's telegram_id as a chat or a forum topic of a group (-100123:45), normalised", () => {
+		const r = readSource(
+			TABLES.mentors,
+			[
+				{ email: 'a@b.ru', telegram_id: '-100123:045' },
+				{ email: 'c@b.ru', telegram_id: -100777 },
+				{ email: 'd@b.ru', telegram_id: '-100123:0' },
+				{ email: 'e@b.ru', telegram_id: '-100123:45:1' },
+			],
+			{ timeZone: 'UTC' },
+		);
+		expect(r.rows.map((x) => x.values.telegram_id)).toEqual(['-100123:45', '-100777']);
+		expect(r.rejected.map((x) => x.index)).toEqual([2, 3]);
+	});
+
 	it('matches headers trimmed and case-insensitively, normalises values, and rejects bad rows with index and reason', () => {
 		const r = readSource(
 			TABLES.mentors,

@@ -14,6 +14,10 @@ CREATE TABLE IF NOT EXISTS chat_pace (
 -- chat never fills a batch: see lib/db/notificationClaims.ts.
 CREATE INDEX IF NOT EXISTS idx_notifications_chat_queue
     ON notifications ((split_part(chat_id, ':', 1)), id) WHERE status IN ('pending', 'sending');
+-- Staff-chat rows (no mentor) are the ones coalesced into digests: found without walking a
+-- mentor's queue.
+CREATE INDEX IF NOT EXISTS idx_notifications_chat_staff
+    ON notifications ((split_part(chat_id, ':', 1)), id) WHERE status IN ('pending', 'sending') AND mentor_id IS NULL;
 -- A chat with a message in flight (a live claim) belongs to the run that holds it.
 CREATE INDEX IF NOT EXISTS idx_notifications_chat_sending
     ON notifications ((split_part(chat_id, ':', 1))) WHERE status = 'sending';

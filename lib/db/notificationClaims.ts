@@ -14,14 +14,17 @@ export interface ClaimedNotification {
 	claim_token: string;
 	/** The chat may get its next message this many milliseconds after the claim (chat_pace). */
 	ready_in_ms: number;
+	/** A group's latest send starts, milliseconds before the claim (chat_pace.recent). */
+	recent_ms_ago: number[];
 }
 
 export interface ClaimOptions {
 	/** Take only what can go out within this many seconds per chat (at least one message each). */
 	horizonSeconds: number;
-	/** Least time between two messages to a private chat, and to a group. */
-	privateGapMs: number;
-	groupGapMs: number;
+	/** Least time between two messages to one chat. */
+	chatGapMs: number;
+	/** Most messages a group gets within the horizon (its messages a minute). */
+	groupPerWindow: number;
 	/** Types sent as one digest per chat when addressed to a staff chat (mentor_id NULL); claimed by size, not by count. */
 	coalescible: readonly string[];
 	/** Characters one digest message carries (Telegram allows 4096; headers take the rest). */
@@ -32,8 +35,8 @@ export interface ClaimOptions {
 
 export const DEFAULT_CLAIM_OPTIONS: ClaimOptions = {
 	horizonSeconds: 5,
-	privateGapMs: 1100,
-	groupGapMs: 3100,
+	chatGapMs: 1100,
+	groupPerWindow: 20,
 	coalescible: COALESCIBLE_TYPES,
 	digestChars: 3800,
 	maxDigestRows: 500,
@@ -47,7 +50,7 @@ const CLAIMABLE = `(n.status = 'pending' AND (n.next_attempt_at IS NULL OR n.nex
  * scan of idx_notifications_chat_queue, so 300 rows of one chat cost one probe, not 300). A chat
  * is skipped while another run holds it (one of its messages is `sending` under a live lease) or
  * while its next turn (chat_pace) is beyond the horizon; otherwise it offers the messages that
- * fit in the horizon at its pace (1.1 s a private chat, 3.1 s a group), oldest first. The batch
+ * fit in the horizon at its pace (1.1 s apart, and no more than its minute allows a group), oldest first. The batch
  * takes every chat's first message before any chat's second (ORDER BY rn), so a busy chat never
  * fills a batch. Staff-chat rows (mentor_id NULL) of coalescible types are taken by length: as
  * many as fill the digest messages the chat can get within the horizon.
@@ -69,7 +72,8 @@ WITH RECURSIVE chats AS (
 ready AS (
     SELECT c.chat,
            GREATEST(COALESCE(EXTRACT(EPOCH FROM p.next_at - clock_timestamp())::float8, 0), 0) AS wait_s,
-           CASE WHEN c.chat LIKE '-%' OR c.chat LIKE '@%' THEN $6::float8 ELSE $5::float8 END AS gap_s
+           CASE WHEN c.chat LIKE '-%' OR c.chat LIKE '@%' THEN $6::int ELSE 2147483647 END AS most,
+           ARRAY(SELECT EXTRACT(EPOCH FROM clock_timestamp() - t)::float8 * 1000 FROM unnest(p.recent) AS r(t)) AS recent_ms_ago
       FROM chats c
       LEFT JOIN chat_pace p ON p.chat_id = c.chat
      WHERE c.chat IS NOT NULL
@@ -78,10 +82,12 @@ ready AS (
                         WHERE s.status = 'sending' AND split_part(s.chat_id, ':', 1) = c.chat AND s.locked_until >= NOW())
 ),
 slots AS (
-    SELECT chat, wait_s, GREATEST(1, floor(($4::float8 - wait_s) / GREATEST(gap_s, 0.001))::int + 1) AS k FROM ready
+    SELECT chat, wait_s, recent_ms_ago,
+           LEAST(most, GREATEST(1, floor(LEAST(($4::float8 - wait_s) / GREATEST($5::float8, 0.001), 100000))::int + 1)) AS k
+      FROM ready
 ),
 plain AS (
-    SELECT x.id, x.rn, s.wait_s FROM slots s
+    SELECT x.id, x.rn, s.wait_s, s.recent_ms_ago FROM slots s
     CROSS JOIN LATERAL (
         SELECT n.id, row_number() OVER (ORDER BY n.id) AS rn
           FROM notifications n
@@ -93,7 +99,7 @@ plain AS (
     LIMIT $1::int
 ),
 digest AS (
-    SELECT z.id, s.wait_s FROM slots s
+    SELECT z.id, s.wait_s, s.recent_ms_ago FROM slots s
     CROSS JOIN LATERAL (
         SELECT y.id FROM (
             SELECT n.id, sum(length(n.message) + 2) OVER (ORDER BY n.id) - (length(n.message) + 2) AS before
@@ -105,12 +111,13 @@ digest AS (
          WHERE y.before < s.k * $8::int) z
 ),
 nochat AS (
-    SELECT n.id, 0::float8 AS wait_s FROM notifications n
+    SELECT n.id, 0::float8 AS wait_s, '{}'::float8[] AS recent_ms_ago FROM notifications n
      WHERE n.status IN ('pending', 'sending') AND split_part(n.chat_id, ':', 1) IS NULL AND ${CLAIMABLE}
      ORDER BY n.id LIMIT $1::int
 ),
 picked AS (
-    SELECT id, wait_s FROM plain UNION ALL SELECT id, wait_s FROM digest UNION ALL SELECT id, wait_s FROM nochat
+    SELECT id, wait_s, recent_ms_ago FROM plain UNION ALL SELECT id, wait_s, recent_ms_ago FROM digest
+    UNION ALL SELECT id, wait_s, recent_ms_ago FROM nochat
 )
 UPDATE notifications n
    SET status = 'sending', claim_token = $3::uuid, attempts = n.attempts + 1,
@@ -120,7 +127,7 @@ UPDATE notifications n
   FROM picked p
  WHERE n.id = p.id
    AND n.id IN (SELECT l.id FROM notifications l WHERE l.id IN (SELECT id FROM picked) FOR UPDATE SKIP LOCKED)
-RETURNING n.id::text AS id, n.chat_id, n.message, n.type, n.mentor_id::text AS mentor_id, n.attempts, n.claim_token::text AS claim_token, p.wait_s * 1000 AS ready_in_ms`;
+RETURNING n.id::text AS id, n.chat_id, n.message, n.type, n.mentor_id::text AS mentor_id, n.attempts, n.claim_token::text AS claim_token, p.wait_s * 1000 AS ready_in_ms, p.recent_ms_ago`;
 
 /**
  * Claims sendable notifications (see CLAIM_SQL). Claims take turns under a transaction-scoped
@@ -141,13 +148,13 @@ export async function claimNotifications(
 			leaseSeconds,
 			token,
 			o.horizonSeconds,
-			o.privateGapMs / 1000,
-			o.groupGapMs / 1000,
+			o.chatGapMs / 1000,
+			o.groupPerWindow,
 			[...o.coalescible],
 			o.digestChars,
 			o.maxDigestRows,
 		]);
 		return res.rows;
 	});
-	return rows.map((r) => ({ ...r, ready_in_ms: Number(r.ready_in_ms) })).sort((a, b) => Number(a.id) - Number(b.id));
+	return rows.map((r) => ({ ...r, ready_in_ms: Number(r.ready_in_ms), recent_ms_ago: (r.recent_ms_ago ?? []).map(Number) })).sort((a, b) => Number(a.id) - Number(b.id));
 }

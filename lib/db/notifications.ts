@@ -80,14 +80,15 @@ export async function markSent(q: Queryable, n: ClaimedNotification, telegramMes
 
 /**
  * Records rows sent with the message that carried them (one row, or the rows of a digest part)
- * and, in the same statement, the chat's next turn. A repeat after a lost answer finds the rows
- * already recorded with this message id and counts them too. Returns the ids recorded.
+ * and, in the same statement, the chat's next turn and (a group's) when this message counts in its minute.
+ * A repeat after a lost answer finds the rows already recorded with this message id and counts
+ * them too. Returns the ids recorded.
  */
 export async function markSentMany(
 	q: Queryable,
 	rows: ClaimedNotification[],
 	telegramMessageId: string,
-	pace?: { chat: string; inMs: number },
+	pace?: { chat: string; inMs: number; countedMsAgo?: number | null },
 ): Promise<Set<string>> {
 	const r = await q.query<{ id: string }>(
 		`WITH sent AS (
@@ -96,15 +97,21 @@ export async function markSentMany(
 		    WHERE n.id = k.id AND n.claim_token = k.token AND n.status = 'sending'
 		   RETURNING n.id
 		 ), pace AS (
-		   INSERT INTO chat_pace (chat_id, next_at)
-		   SELECT $4::text, clock_timestamp() + make_interval(secs => $5::double precision / 1000) WHERE $4::text IS NOT NULL
-		   ON CONFLICT (chat_id) DO UPDATE SET next_at = GREATEST(chat_pace.next_at, EXCLUDED.next_at)
+		   INSERT INTO chat_pace AS p (chat_id, next_at, recent)
+		   SELECT $4::text, clock_timestamp() + make_interval(secs => $5::double precision / 1000),
+		          CASE WHEN $6::double precision IS NULL THEN '{}'::timestamptz[]
+		               ELSE ARRAY[clock_timestamp() - make_interval(secs => $6::double precision / 1000)] END
+		    WHERE $4::text IS NOT NULL
+		   ON CONFLICT (chat_id) DO UPDATE
+		      SET next_at = GREATEST(p.next_at, EXCLUDED.next_at),
+		          recent = ARRAY(SELECT t FROM unnest(p.recent || EXCLUDED.recent) AS r(t)
+		                          WHERE t > clock_timestamp() - interval '2 minutes' ORDER BY t DESC LIMIT 60)
 		 )
 		 SELECT id::text AS id FROM sent
 		 UNION
 		 SELECT n.id::text FROM notifications n JOIN unnest($1::bigint[], $3::uuid[]) AS k(id, token) ON n.id = k.id AND n.claim_token = k.token
 		  WHERE n.status = 'sent' AND n.telegram_message_id = $2`,
-		[rows.map((x) => x.id), telegramMessageId, rows.map((x) => x.claim_token), pace?.chat ?? null, Math.max(0, pace?.inMs ?? 0)],
+		[rows.map((x) => x.id), telegramMessageId, rows.map((x) => x.claim_token), pace?.chat ?? null, Math.max(0, pace?.inMs ?? 0), pace?.countedMsAgo ?? null],
 	);
 	return new Set(r.rows.map((x) => x.id));
 }

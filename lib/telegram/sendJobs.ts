@@ -14,6 +14,8 @@ export interface Job {
 	tries: number;
 	/** Local time at which the claim's lease ends: results are written until then. */
 	leaseEndsAt: number;
+	/** When its latest try started (local time). */
+	startedAt?: number;
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { ChatLimits } from './pacer';
+
 /** Options of one Send Pending run, with the bounds that keep a run from hanging or idling. */
 export interface SendOptions {
 	/** Notifications claimed per round trip. */
@@ -70,12 +72,14 @@ export function resolveSendOptions(options: Partial<Record<keyof SendOptions, un
 }
 
 /**
- * Least time between two messages to a group: an even share of the minute plus the same 100 ms
- * against network jitter as the private chats' 1.1 s (3.1 s at 20 a minute), and never less than
- * a private chat's interval.
+ * The per-chat limits: every chat at least perChatIntervalMs apart; a group at most
+ * groupMessagesPerMinute starts in any 61 s (a second more than Telegram's minute, against
+ * network jitter, as the private chats' 1.1 s is against its one second).
  */
-export function groupIntervalMs(o: Pick<SendOptions, 'groupMessagesPerMinute' | 'perChatIntervalMs'>): number {
-	return Math.max(o.perChatIntervalMs, Math.ceil(60_000 / o.groupMessagesPerMinute) + 100);
+export const GROUP_WINDOW_MS = 61_000;
+
+export function chatLimitsOf(o: Pick<SendOptions, 'groupMessagesPerMinute' | 'perChatIntervalMs'>): ChatLimits {
+	return { perChatGapMs: o.perChatIntervalMs, groupPerWindow: o.groupMessagesPerMinute, groupWindowMs: GROUP_WINDOW_MS };
 }
 
 export function checkRequestTimeout(ms: unknown): number {

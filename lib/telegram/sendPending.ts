@@ -3,13 +3,13 @@ import { claimNotifications, markFailed, markSentMany, recordUncertain, releaseF
 import type { ClaimOptions } from '../db/notificationClaims';
 import type { Queryable } from '../db/types';
 import { COALESCIBLE_TYPES } from '../notify/types';
-import { paceKey } from './chatId';
+import { isGroupChat, paceKey } from './chatId';
 import { sendMessage, type TelegramConfig } from './client';
 import { ensurePaceRow, reserveSendSlot } from '../db/sendPace';
 import { botKey, pacerFor, type Pacer } from './pacer';
 import { untilLeaseEnds } from './recording';
 import { buildJobs, type Job } from './sendJobs';
-import { checkRequestTimeout, groupIntervalMs, leaseSecondsFor, resolveSendOptions, type SendOptions } from './sendOptions';
+import { chatLimitsOf, checkRequestTimeout, leaseSecondsFor, resolveSendOptions, type SendOptions } from './sendOptions';
 
 export { DEFAULT_SEND_OPTIONS, type SendOptions } from './sendOptions';
 
@@ -37,6 +37,8 @@ export class TelegramStopError extends Error {
 	}
 }
 
+/** Ask for the next batch while this many messages are still queued. */
+const LOW_WATER = 20;
 /** With nothing ready for a while, look for other chats' messages at most this often. */
 const TOP_UP_EVERY_MS = 1000;
 /** ... and only when the next ready message is further away than this. */
@@ -59,6 +61,10 @@ interface Run {
 	lastClaimAt: number;
 	/** The last claim found nothing, and nothing has finished since. */
 	dry: boolean;
+	/** A claim under way (claims run beside the sending). */
+	claiming: Promise<void> | null;
+	/** The first claim failed: the run's error. */
+	failure: Error | null;
 	paceReady: boolean;
 	finish: (rows: ClaimedNotification[], status: SendStatus, extra: Partial<SendOutcome>) => void;
 }
@@ -96,7 +102,7 @@ async function failForGood(run: Run, job: Pick<Job, 'rows' | 'leaseEndsAt'>, rea
 
 /**
  * Claims pending notifications and sends them, paced to Telegram's limits: about 30 a second per
- * bot (send_pace), 1.1 s apart per private chat and 3.1 s per group (chat_pace), across
+ * bot (send_pace), 1.1 s apart per chat and at most 20 in any minute per group (chat_pace), across
  * executions and queue-mode workers. Claims are fair across chats (see notificationClaims.ts) and
  * are topped up while the run would otherwise wait for a slow chat. Several staff alerts for one
  * chat go as one digest. Each result is written as soon as Telegram answers, guarded by the
@@ -110,20 +116,14 @@ export async function sendPending(q: Queryable, tg: TelegramConfig, options: Par
 	const o = resolveSendOptions(options);
 	const requestTimeoutMs = checkRequestTimeout(tg.requestTimeoutMs);
 	const key = botKey(tg.baseUrl, tg.token);
-	const groupGapMs = groupIntervalMs(o);
+	const limits = chatLimitsOf(o);
 	const outcomes: SendOutcome[] = [];
 	const run: Run = {
 		q,
 		tg: { ...tg, requestTimeoutMs },
 		o,
-		claim: {
-			privateGapMs: o.perChatIntervalMs,
-			groupGapMs,
-			// at least one more turn of the slowest chat, so a group's next message is claimable after its last
-			horizonSeconds: Math.max(5, groupGapMs / 1000 + 1),
-			coalescible: COALESCIBLE_TYPES,
-		},
-		pacer: pacerFor(key, o.messagesPerSecond, o.perChatIntervalMs, groupGapMs),
+		claim: { chatGapMs: limits.perChatGapMs, groupPerWindow: limits.groupPerWindow, coalescible: COALESCIBLE_TYPES },
+		pacer: pacerFor(key, o.messagesPerSecond, limits),
 		key,
 		leaseSeconds: leaseSecondsFor(o, requestTimeoutMs),
 		deadline: Date.now() + o.maxRunSeconds * 1000,
@@ -133,6 +133,8 @@ export async function sendPending(q: Queryable, tg: TelegramConfig, options: Par
 		claimedTotal: 0,
 		lastClaimAt: 0,
 		dry: false,
+		claiming: null,
+		failure: null,
 		paceReady: false,
 		finish: (rows, status, extra) => {
 			for (const n of rows) {
@@ -151,7 +153,9 @@ async function claimMore(run: Run): Promise<number> {
 	const at = Date.now();
 	let claimed: ClaimedNotification[];
 	try {
-		claimed = await claimNotifications(q, Math.min(o.batchSize, o.maxMessages - run.claimedTotal), run.leaseSeconds, run.claim);
+		// what this run can still send: a chat whose next turn comes before the deadline (at least 5 s ahead)
+		const horizonSeconds = Math.min(60, Math.max(5, (run.deadline - at) / 1000));
+		claimed = await claimNotifications(q, Math.min(o.batchSize, o.maxMessages - run.claimedTotal), run.leaseSeconds, { ...run.claim, horizonSeconds });
 	} catch (err) {
 		// The first claim's failure is the run's; a later one only ends the topping up (what is claimed still goes out).
 		if (!run.claimedTotal) throw err;
@@ -166,6 +170,7 @@ async function claimMore(run: Run): Promise<number> {
 	}
 	run.claimedTotal += claimed.length;
 	const leaseEndsAt = at + run.leaseSeconds * 1000;
+	const now = Date.now();
 	const sendable: ClaimedNotification[] = [];
 	for (const n of claimed) {
 		if (!n.chat_id) {
@@ -174,8 +179,9 @@ async function claimMore(run: Run): Promise<number> {
 			await failForGood(run, { rows: [n], leaseEndsAt }, () => `gave up after ${o.maxAttempts} attempts (a previous run stopped while sending)`);
 		} else {
 			sendable.push(n);
-			// another process sent to this chat lately: its next turn is in chat_pace
-			if (n.ready_in_ms > 0) pacer.holdChat(paceKey(n.chat_id), at + n.ready_in_ms);
+			// another process sent to this chat lately: its next turn (and a group's latest starts) are in chat_pace
+			if (n.ready_in_ms > 0) pacer.holdChat(paceKey(n.chat_id), now + n.ready_in_ms);
+			pacer.learnStarts(paceKey(n.chat_id), n.recent_ms_ago.map((ago) => now - ago));
 		}
 	}
 	run.queue.push(...buildJobs(sendable, COALESCIBLE_TYPES, leaseEndsAt));
@@ -186,8 +192,12 @@ async function handle(run: Run, job: Job): Promise<void> {
 	const { q, tg, o, pacer } = run;
 	const digestOf = job.rows.length > 1 ? { digestOf: job.rows.length } : {};
 	const r = await sendMessage(tg, job.chat, job.text);
+	const answeredAt = Date.now();
+	pacer.answered(job.pace, job.startedAt ?? answeredAt, answeredAt);
 	if (r.ok) {
-		const recorded = await record(run, job, () => markSentMany(q, job.rows, r.messageId, { chat: job.pace, inMs: nextTurnIn(run, job.pace) }));
+		// a group's minute counts this message from its answer (pacer.answered)
+		const countedMsAgo = isGroupChat(job.pace) ? Date.now() - answeredAt : null;
+		const recorded = await record(run, job, () => markSentMany(q, job.rows, r.messageId, { chat: job.pace, inMs: nextTurnIn(run, job.pace), countedMsAgo }));
 		for (const n of job.rows) {
 			const ok = recorded.has(n.id);
 			run.finish([n], ok ? 'sent' : 'lost_claim', { telegramMessageId: r.messageId, error: ok ? null : 'sent, but another run had taken the claim over', ...digestOf });
@@ -254,24 +264,45 @@ function launch(run: Run, job: Job): void {
 			run.finish(job.rows, 'retry_later', { error: String((err as Error).message ?? err) });
 		})
 		.finally(() => {
+			if (run.pacer.chatReadyAt(job.pace) === Infinity) run.pacer.answered(job.pace, job.startedAt ?? Date.now(), Date.now());
 			run.inflight.delete(p);
 			run.dry = false;
 		});
 	run.inflight.add(p);
 }
 
+/**
+ * Claims in the background: the next batch is asked for while the last one is still going out
+ * (below LOW_WATER queued), so a claim never leaves Telegram's pace idle.
+ */
+function startClaim(run: Run): void {
+	run.claiming = claimMore(run)
+		.then(
+			() => undefined,
+			(err) => {
+				run.failure = err as Error;
+			},
+		)
+		.finally(() => {
+			run.claiming = null;
+		});
+}
+
 async function runLoop(run: Run): Promise<void> {
 	const { q, o, pacer, key, queue, inflight } = run;
+	const claiming = () => (run.claiming ? [run.claiming] : []);
 	for (;;) {
+		if (run.failure) throw run.failure;
 		const open = !run.stop && Date.now() < run.deadline;
 		if (queue.length && !open) {
 			await releaseLeft(run, queue.splice(0), run.stop ? 'the run stopped: ' + run.stop : 'run time limit reached while waiting to retry');
 			continue;
 		}
-		const canClaim = open && run.claimedTotal < o.maxMessages;
+		const canClaim = open && run.claimedTotal < o.maxMessages && !run.claiming;
+		if (canClaim && !run.dry && queue.length <= LOW_WATER) startClaim(run);
 		if (!queue.length) {
-			if (canClaim && !run.dry) {
-				await claimMore(run);
+			if (run.claiming) {
+				await Promise.race([...claiming(), ...inflight]);
 				continue;
 			}
 			if (!inflight.size) break;
@@ -291,12 +322,10 @@ async function runLoop(run: Run): Promise<void> {
 			const soonest = Math.min(...queue.map((j) => pacer.chatReadyAt(j.pace)));
 			const topUpAt = run.lastClaimAt + TOP_UP_EVERY_MS;
 			// Only slow chats are left (a group, a chat after a 429): rather than wait, take other chats' messages.
-			if (canClaim && soonest - now > IDLE_BEFORE_TOP_UP_MS && now >= topUpAt) {
-				await claimMore(run);
-				continue;
-			}
-			const wake = canClaim && soonest - now > IDLE_BEFORE_TOP_UP_MS ? Math.min(soonest, topUpAt) : soonest;
-			await Promise.race([sleep(Math.min(wake, run.deadline) - now), ...inflight]);
+			const idle = soonest - now > IDLE_BEFORE_TOP_UP_MS;
+			if (canClaim && idle && now >= topUpAt) startClaim(run);
+			const wake = canClaim && idle ? Math.min(soonest, topUpAt) : soonest;
+			await Promise.race([sleep(Math.min(wake, run.deadline) - now), ...inflight, ...claiming()]);
 			continue;
 		}
 		const [job] = queue.splice(idx, 1);
@@ -308,7 +337,9 @@ async function runLoop(run: Run): Promise<void> {
 			queue.unshift(job);
 			continue;
 		}
-		pacer.started(job.pace, slot, Date.now());
+		job.startedAt = Date.now();
+		pacer.started(job.pace, slot, job.startedAt);
+		pacer.sending(job.pace);
 		launch(run, job);
 	}
 }

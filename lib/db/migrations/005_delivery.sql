@@ -7,7 +7,9 @@
 
 CREATE TABLE IF NOT EXISTS chat_pace (
     chat_id VARCHAR(64) PRIMARY KEY,
-    next_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()
+    next_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+    -- a group's latest send starts, newest first (at most 20 in any minute)
+    recent TIMESTAMPTZ[] NOT NULL DEFAULT '{}'
 );
 
 -- Claims walk the waiting notifications chat by chat (oldest first within a chat), so one busy

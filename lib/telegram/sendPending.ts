@@ -1,30 +1,17 @@
-import { notePace } from '../db/chatPace';
-import { claimNotifications, markFailed, markSentMany, recordUncertain, releaseForRetry, releaseUntried, type ClaimedNotification } from '../db/notifications';
-import type { ClaimOptions } from '../db/notificationClaims';
+import { claimNotifications, type ClaimedNotification } from '../db/notifications';
 import type { Queryable } from '../db/types';
 import { COALESCIBLE_TYPES } from '../notify/types';
-import { isGroupChat, paceKey } from './chatId';
-import { sendMessage, type TelegramConfig } from './client';
+import { paceKey } from './chatId';
+import type { TelegramConfig } from './client';
 import { ensurePaceRow, reserveSendSlot } from '../db/sendPace';
-import { botKey, pacerFor, type Pacer } from './pacer';
-import { untilLeaseEnds } from './recording';
+import { botKey, pacerFor } from './pacer';
+import { releaseLeft, sendJob } from './sendAnswer';
 import { buildJobs, type Job } from './sendJobs';
 import { chatLimitsOf, checkRequestTimeout, leaseSecondsFor, resolveSendOptions, type SendOptions } from './sendOptions';
+import { failForGood, sleep, type Run, type SendOutcome } from './sendRun';
 
 export { DEFAULT_SEND_OPTIONS, type SendOptions } from './sendOptions';
-
-export type SendStatus = 'sent' | 'failed' | 'retry_later' | 'lost_claim';
-
-export interface SendOutcome {
-	notificationId: string;
-	chatId: string;
-	status: SendStatus;
-	telegramMessageId: string | null;
-	attempts: number;
-	error: string | null;
-	/** Set when the notification went in a digest: how many notifications that message carried. */
-	digestOf?: number;
-}
+export type { SendOutcome, SendStatus } from './sendRun';
 
 /** The bot itself is unusable (token revoked, wrong base URL): the run stopped, the queue is kept. */
 export class TelegramStopError extends Error {
@@ -44,36 +31,6 @@ const TOP_UP_EVERY_MS = 1000;
 /** ... and only when the next ready message is further away than this. */
 const IDLE_BEFORE_TOP_UP_MS = 250;
 
-interface Run {
-	q: Queryable;
-	tg: TelegramConfig;
-	o: SendOptions;
-	claim: Partial<ClaimOptions>;
-	pacer: Pacer;
-	key: string;
-	leaseSeconds: number;
-	deadline: number;
-	/** Set by a fatal answer: nothing more is sent or claimed. */
-	stop: string | null;
-	queue: Job[];
-	inflight: Set<Promise<void>>;
-	claimedTotal: number;
-	lastClaimAt: number;
-	/** The last claim found nothing, and nothing has finished since. */
-	dry: boolean;
-	/** A claim under way (claims run beside the sending). */
-	claiming: Promise<void> | null;
-	/** The first claim failed: the run's error. */
-	failure: Error | null;
-	paceReady: boolean;
-	finish: (rows: ClaimedNotification[], status: SendStatus, extra: Partial<SendOutcome>) => void;
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
-
-/** A write about a job's result, kept trying until its lease is about to end (recording.ts). */
-const record = <T>(run: Run, job: Pick<Job, 'leaseEndsAt'>, write: () => Promise<T>) => untilLeaseEnds(write, { leaseEndsAt: job.leaseEndsAt });
-
 /**
  * The overall rate is per bot, whatever runs it: queue-mode workers and parallel executions
  * reserve their slots in PostgreSQL. If that fails, the local pace still holds.
@@ -83,20 +40,6 @@ async function sharedWait(q: Queryable, key: string, localWaitMs: number, gapMs:
 		return await reserveSendSlot(q, key, localWaitMs, gapMs);
 	} catch {
 		return Math.max(0, localWaitMs);
-	}
-}
-
-/** When the chat may get its next message, as milliseconds from now (for chat_pace). */
-const nextTurnIn = (run: Run, pace: string) => Math.max(0, run.pacer.chatReadyAt(pace) - Date.now());
-
-/**
- * Notifications that will not go out (403 blocked, 400 chat not found, no chat, too many
- * attempts): marked failed with the reason. The one place a send fails for good.
- */
-async function failForGood(run: Run, job: Pick<Job, 'rows' | 'leaseEndsAt'>, reason: (n: ClaimedNotification) => string, uncertain = false): Promise<void> {
-	for (const n of job.rows) {
-		await record(run, job, () => markFailed(run.q, n, reason(n), uncertain));
-		run.finish([n], 'failed', { error: reason(n) });
 	}
 }
 
@@ -188,76 +131,8 @@ async function claimMore(run: Run): Promise<number> {
 	return claimed.length;
 }
 
-async function handle(run: Run, job: Job): Promise<void> {
-	const { q, tg, o, pacer } = run;
-	const digestOf = job.rows.length > 1 ? { digestOf: job.rows.length } : {};
-	const r = await sendMessage(tg, job.chat, job.text);
-	const answeredAt = Date.now();
-	pacer.answered(job.pace, job.startedAt ?? answeredAt, answeredAt);
-	if (r.ok) {
-		// a group's minute counts this message from its answer (pacer.answered)
-		const countedMsAgo = isGroupChat(job.pace) ? Date.now() - answeredAt : null;
-		const recorded = await record(run, job, () => markSentMany(q, job.rows, r.messageId, { chat: job.pace, inMs: nextTurnIn(run, job.pace), countedMsAgo }));
-		for (const n of job.rows) {
-			const ok = recorded.has(n.id);
-			run.finish([n], ok ? 'sent' : 'lost_claim', { telegramMessageId: r.messageId, error: ok ? null : 'sent, but another run had taken the claim over', ...digestOf });
-		}
-		return;
-	}
-	if (r.kind === 'fatal') {
-		run.stop = run.stop ?? r.description;
-		for (const n of job.rows) await record(run, job, () => releaseForRetry(q, n, r.description, 0, { refundAttempt: true }));
-		run.finish(job.rows, 'retry_later', { error: r.description, ...digestOf });
-		return;
-	}
-	if (r.kind === 'permanent') {
-		await failForGood(run, job, () => r.description);
-		return;
-	}
-	job.tries++;
-	const now = Date.now();
-	if (r.kind === 'rate_limited') {
-		const until = now + r.retryAfterSeconds * 1000;
-		pacer.holdChat(job.pace, until);
-		if (r.retryAfterSeconds <= o.maxRetryAfterSeconds && until < run.deadline) {
-			run.queue.push(job);
-			return;
-		}
-		await record(run, job, () => notePace(q, [{ chat: job.pace, inMs: r.retryAfterSeconds * 1000 }]));
-		for (const n of job.rows) await record(run, job, () => releaseForRetry(q, n, r.description, r.retryAfterSeconds, { refundAttempt: true }));
-		run.finish(job.rows, 'retry_later', { error: r.description, ...digestOf });
-		return;
-	}
-	// transient: 5xx or no answer
-	const uncertain = r.maybeDelivered;
-	const backoff = o.retryBaseMs * 2 ** (job.tries - 1);
-	if (job.tries <= o.retriesPerRun && now + backoff < run.deadline) {
-		if (uncertain) for (const n of job.rows) await record(run, job, () => recordUncertain(q, n));
-		pacer.holdChat(job.pace, now + backoff);
-		run.queue.push(job);
-		return;
-	}
-	if (uncertain) await record(run, job, () => notePace(q, [{ chat: job.pace, inMs: nextTurnIn(run, job.pace) }]));
-	const spent = job.rows.filter((n) => n.attempts >= o.maxAttempts);
-	if (spent.length) await failForGood(run, { rows: spent, leaseEndsAt: job.leaseEndsAt }, (n) => `gave up after ${n.attempts} attempts: ${r.description}`, uncertain);
-	for (const n of job.rows.filter((x) => x.attempts < o.maxAttempts)) {
-		await record(run, job, () => releaseForRetry(q, n, r.description, Math.min(3600, 30 * 2 ** (n.attempts - 1)), { uncertain }));
-		run.finish([n], 'retry_later', { error: r.description, ...digestOf });
-	}
-}
-
-/** Gives back what was not sent: never tried (not an attempt) or waiting for a retry. */
-async function releaseLeft(run: Run, left: Job[], why: string): Promise<void> {
-	const untried = left.filter((j) => j.tries === 0);
-	if (untried.length) await record(run, untried[0], () => releaseUntried(run.q, untried.flatMap((j) => j.rows)));
-	for (const j of left.filter((x) => x.tries > 0)) {
-		for (const n of j.rows) await record(run, j, () => releaseForRetry(run.q, n, why, 1));
-		run.finish(j.rows, 'retry_later', { error: why });
-	}
-}
-
 function launch(run: Run, job: Job): void {
-	const p: Promise<void> = handle(run, job)
+	const p: Promise<void> = sendJob(run, job)
 		.catch(async (err) => {
 			// The database stayed away until the lease ended: the claim comes back after it, and
 			// that claim counts a possible second delivery.

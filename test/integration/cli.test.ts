@@ -50,7 +50,7 @@ describe('getcourse-bot command line', () => {
 		expect(first.stdout).toMatch(/Connected to PostgreSQL .* \(environment is dev, so the external host is used\)/);
 		expect(first.stdout).toMatch(/Found an empty schema at version 0 of \d+/);
 		expect(first.stdout).toMatch(/applied 001_baseline/);
-		expect(first.stdout).toMatch(/tables \(11\): application_logs, error_logs, lessons, mapping, mentors, notifications, schema_migrations, send_pace, students, trainings, webhook_events/);
+		expect(first.stdout).toMatch(/tables \(12\): application_logs, chat_pace, error_logs, lessons, mapping, mentors, notifications, schema_migrations, send_pace, students, trainings, webhook_events/);
 		expect(first.stdout).toMatch(/views \(5\)/);
 		expect(first.stdout).toMatch(/triggers \(5\)/);
 		const second = await cli(['init']);

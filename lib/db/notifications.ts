@@ -89,6 +89,8 @@ export async function markSentMany(
 	rows: ClaimedNotification[],
 	telegramMessageId: string,
 	pace?: { chat: string; inMs: number; countedMsAgo?: number | null },
+	/** A repeat (the last try's answer was lost): also count rows that try already recorded. */
+	repeat = true,
 ): Promise<Set<string>> {
 	const r = await q.query<{ id: string }>(
 		`WITH sent AS (
@@ -104,14 +106,15 @@ export async function markSentMany(
 		    WHERE $4::text IS NOT NULL
 		   ON CONFLICT (chat_id) DO UPDATE
 		      SET next_at = GREATEST(p.next_at, EXCLUDED.next_at),
-		          recent = ARRAY(SELECT t FROM unnest(p.recent || EXCLUDED.recent) AS r(t)
-		                          WHERE t > clock_timestamp() - interval '2 minutes' ORDER BY t DESC LIMIT 60)
+		          recent = CASE WHEN cardinality(EXCLUDED.recent) = 0 THEN p.recent
+		                        ELSE ARRAY(SELECT t FROM unnest(p.recent || EXCLUDED.recent) AS r(t)
+		                                    WHERE t > clock_timestamp() - interval '2 minutes' ORDER BY t DESC LIMIT 60) END
 		 )
 		 SELECT id::text AS id FROM sent
 		 UNION
 		 SELECT n.id::text FROM notifications n JOIN unnest($1::bigint[], $3::uuid[]) AS k(id, token) ON n.id = k.id AND n.claim_token = k.token
-		  WHERE n.status = 'sent' AND n.telegram_message_id = $2`,
-		[rows.map((x) => x.id), telegramMessageId, rows.map((x) => x.claim_token), pace?.chat ?? null, Math.max(0, pace?.inMs ?? 0), pace?.countedMsAgo ?? null],
+		  WHERE $7::boolean AND n.status = 'sent' AND n.telegram_message_id = $2`,
+		[rows.map((x) => x.id), telegramMessageId, rows.map((x) => x.claim_token), pace?.chat ?? null, Math.max(0, pace?.inMs ?? 0), pace?.countedMsAgo ?? null, repeat],
 	);
 	return new Set(r.rows.map((x) => x.id));
 }

@@ -20,7 +20,8 @@ export async function sendJob(run: Run, job: Job): Promise<void> {
 	if (r.ok) {
 		// a group's minute counts this message from its answer (pacer.answered)
 		const countedMsAgo = isGroupChat(job.pace) ? Date.now() - answeredAt : null;
-		const recorded = await record(run, job, () => markSentMany(q, job.rows, r.messageId, { chat: job.pace, inMs: nextTurnIn(run, job.pace), countedMsAgo }));
+		let tries = 0;
+		const recorded = await record(run, job, () => markSentMany(q, job.rows, r.messageId, { chat: job.pace, inMs: nextTurnIn(run, job.pace), countedMsAgo }, tries++ > 0));
 		for (const n of job.rows) {
 			const ok = recorded.has(n.id);
 			run.finish([n], ok ? 'sent' : 'lost_claim', { telegramMessageId: r.messageId, error: ok ? null : 'sent, but another run had taken the claim over', ...digestOf });

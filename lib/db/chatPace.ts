@@ -14,13 +14,7 @@ export interface PaceNote {
 	inMs: number;
 }
 
-/** SQL that moves a chat's next turn later (never earlier); $chat and $ms are parameter numbers. */
-export function paceUpsertSql(chatParam: number, msParam: number): string {
-	return `INSERT INTO chat_pace (chat_id, next_at)
-	        VALUES ($${chatParam}, clock_timestamp() + make_interval(secs => $${msParam}::double precision / 1000))
-	        ON CONFLICT (chat_id) DO UPDATE SET next_at = GREATEST(chat_pace.next_at, EXCLUDED.next_at)`;
-}
-
+/** Moves chats' next turns later (never earlier): after a 429, or an answer lost in the network. */
 export async function notePace(q: Queryable, notes: PaceNote[]): Promise<void> {
 	if (!notes.length) return;
 	await q.query(

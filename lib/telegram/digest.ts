@@ -1,10 +1,11 @@
+import { TELEGRAM_MAX_LENGTH } from '../notify/template';
+
 /**
  * Several staff alerts waiting for one chat go as one digest message instead of one each
  * (Telegram allows a group about 20 messages a minute). Each alert keeps its own text — already
  * valid Telegram HTML, rendered from its template — and is never cut: a digest is split between
  * alerts, so every part is valid HTML and at most `maxLength` characters, and every alert is named.
  */
-export const TELEGRAM_MAX_LENGTH = 4096;
 
 export interface DigestItem<K> {
 	key: K;

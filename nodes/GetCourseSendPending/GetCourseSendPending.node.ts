@@ -90,7 +90,7 @@ export class GetCourseSendPending implements INodeType {
 						default: 20,
 						typeOptions: { minValue: 1, maxValue: 60 },
 						description:
-							'Most messages a minute to one group or supergroup (negative chat ID, e.g. the staff chat), shared by every execution and queue-mode worker; Telegram allows about 20. Several staff alerts waiting for one chat go as one digest message.',
+							'Most messages in any minute to one group or supergroup (negative chat ID, e.g. the staff chat; a forum topic counts against its group), shared by every execution and queue-mode worker; Telegram allows about 20. Several staff alerts waiting for one chat go as one digest message.',
 					},
 					{
 						displayName: 'Max Attempts',
@@ -115,7 +115,7 @@ export class GetCourseSendPending implements INodeType {
 						default: 1100,
 						typeOptions: { minValue: 0, maxValue: 60000 },
 						description:
-							'Least time between two messages to one private chat, shared by every execution and queue-mode worker; Telegram allows about one a second, and the extra 100 ms absorbs network jitter',
+							'Least time between two messages to one chat (counted from the previous answer), shared by every execution and queue-mode worker; Telegram allows about one a second, and the extra 100 ms absorbs network jitter',
 					},
 					{
 						displayName: 'Request Timeout (Ms)',

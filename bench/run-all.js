@@ -3,7 +3,8 @@
  * All benchmarks, each in a child process of its own (so its peak RSS is its own):
  *   npm run build && npm run bench        (or: node bench/run-all.js [store-event resolve-notify send-pending intake-n8n])
  * BENCH_RUNS (default 5) sets the repeats of store-event and resolve-notify, BENCH_SEND_RUNS
- * (default 1, ~70 s each) those of send-pending; intake-n8n (real n8n, ~1.5 min) takes
+ * (default 1, ~70 s each) those of send-pending's private chats (its staff group part adds ~80 s
+ * once); intake-n8n (real n8n, ~1.5 min) takes
  * BENCH_INTAKE_RUNS (3), BENCH_INTAKE_SECONDS (10), BENCH_INTAKE_CONCURRENCY (10).
  */
 const { spawnSync } = require('node:child_process');

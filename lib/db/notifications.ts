@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import type { ClaimedNotification } from './notificationClaims';
 import type { Queryable } from './types';
 
 export interface NewNotification {
@@ -75,44 +75,52 @@ export async function markEventsProcessed(q: Queryable, events: Array<{ id: stri
 	);
 }
 
-export interface ClaimedNotification {
-	id: string;
-	chat_id: string;
-	message: string;
-	/** The inline keyboard to send with it, or null. */
-	reply_markup: object | null;
-	attempts: number;
-	claim_token: string;
-}
-
-/** Claims sendable notifications: pending and due, or `sending` whose lease ran out (crashed run). */
-export async function claimNotifications(q: Queryable, limit: number, leaseSeconds: number): Promise<ClaimedNotification[]> {
-	const token = randomUUID();
-	const res = await q.query<ClaimedNotification>(
-		`UPDATE notifications n
-		    SET status = 'sending', claim_token = $3::uuid, attempts = n.attempts + 1,
-		        locked_until = NOW() + make_interval(secs => $2::int)
-		  WHERE n.id IN (
-		        SELECT id FROM notifications
-		         WHERE ((status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= NOW()))
-		            OR (status = 'sending' AND locked_until < NOW()))
-		         ORDER BY id
-		         LIMIT $1::int
-		         FOR UPDATE SKIP LOCKED)
-		  RETURNING n.id::text AS id, n.chat_id, n.message, n.reply_markup, n.attempts, n.claim_token::text AS claim_token`,
-		[limit, leaseSeconds, token],
-	);
-	return res.rows.sort((a, b) => Number(a.id) - Number(b.id));
-}
+export { claimNotifications, type ClaimedNotification, type ClaimOptions } from './notificationClaims';
 
 /** Each update checks the claim token: a run whose lease expired cannot overwrite a newer claim. */
 export async function markSent(q: Queryable, n: ClaimedNotification, telegramMessageId: string): Promise<boolean> {
-	const r = await q.query(
-		`UPDATE notifications SET status = 'sent', sent_at = NOW(), telegram_message_id = $2, locked_until = NULL, last_error = NULL
-		  WHERE id = $1 AND claim_token = $3::uuid AND status = 'sending'`,
-		[n.id, telegramMessageId, n.claim_token],
+	return (await markSentMany(q, [n], telegramMessageId)).has(n.id);
+}
+
+/**
+ * Records rows sent with the message that carried them (one row, or the rows of a digest part)
+ * and, in the same statement, the chat's next turn and (a group's) when this message counts in its minute.
+ * A repeat after a lost answer finds the rows already recorded with this message id and counts
+ * them too. Returns the ids recorded.
+ */
+export async function markSentMany(
+	q: Queryable,
+	rows: ClaimedNotification[],
+	telegramMessageId: string,
+	pace?: { chat: string; inMs: number; countedMsAgo?: number | null },
+	/** A repeat (the last try's answer was lost): also count rows that try already recorded. */
+	repeat = true,
+): Promise<Set<string>> {
+	const r = await q.query<{ id: string }>(
+		`WITH sent AS (
+		   UPDATE notifications n SET status = 'sent', sent_at = NOW(), telegram_message_id = $2, locked_until = NULL, last_error = NULL
+		     FROM unnest($1::bigint[], $3::uuid[]) AS k(id, token)
+		    WHERE n.id = k.id AND n.claim_token = k.token AND n.status = 'sending'
+		   RETURNING n.id
+		 ), pace AS (
+		   INSERT INTO chat_pace AS p (chat_id, next_at, recent)
+		   SELECT $4::text, clock_timestamp() + make_interval(secs => $5::double precision / 1000),
+		          CASE WHEN $6::double precision IS NULL THEN '{}'::timestamptz[]
+		               ELSE ARRAY[clock_timestamp() - make_interval(secs => $6::double precision / 1000)] END
+		    WHERE $4::text IS NOT NULL
+		   ON CONFLICT (chat_id) DO UPDATE
+		      SET next_at = GREATEST(p.next_at, EXCLUDED.next_at),
+		          recent = CASE WHEN cardinality(EXCLUDED.recent) = 0 THEN p.recent
+		                        ELSE ARRAY(SELECT t FROM unnest(p.recent || EXCLUDED.recent) AS r(t)
+		                                    WHERE t > clock_timestamp() - interval '2 minutes' ORDER BY t DESC LIMIT 60) END
+		 )
+		 SELECT id::text AS id FROM sent
+		 UNION
+		 SELECT n.id::text FROM notifications n JOIN unnest($1::bigint[], $3::uuid[]) AS k(id, token) ON n.id = k.id AND n.claim_token = k.token
+		  WHERE $7::boolean AND n.status = 'sent' AND n.telegram_message_id = $2`,
+		[rows.map((x) => x.id), telegramMessageId, rows.map((x) => x.claim_token), pace?.chat ?? null, Math.max(0, pace?.inMs ?? 0), pace?.countedMsAgo ?? null, repeat],
 	);
-	return (r.rowCount ?? 0) > 0;
+	return new Set(r.rows.map((x) => x.id));
 }
 
 export async function markFailed(q: Queryable, n: ClaimedNotification, reason: string, uncertain = false): Promise<void> {

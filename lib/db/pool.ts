@@ -4,6 +4,7 @@ import { Pool, type PoolClient, type PoolConfig } from 'pg';
 import { selectHost, type HostChoice, type PgSettings } from '../config';
 import { quoteIdentifier } from '../identifiers';
 import { describeConnectionError } from './connectionErrors';
+import type { Queryable } from './types';
 
 export interface Db {
 	pool: Pool;
@@ -158,4 +159,31 @@ export async function testConnection(s: PgSettings): Promise<{ host: HostChoice;
 		);
 		return { host, version: r.rows[0].version, schemaExists: r.rows[0].exists };
 	});
+}
+
+/**
+ * A short transaction on whatever the caller holds: a pool lends one client for it (guarded as
+ * connect() does, released as broken after a dropped connection); a client runs it itself.
+ */
+export async function transactionOn<T>(q: Queryable, fn: (c: Queryable) => Promise<T>): Promise<T> {
+	// A pool (any copy of pg's Pool) has totalCount; a client does not.
+	const client = 'totalCount' in q && typeof (q as Pool).connect === 'function' ? await (q as Pool).connect() : null;
+	if (client && !guarded.has(client)) {
+		client.on('error', ignore);
+		guarded.add(client);
+	}
+	const c: Queryable = client ?? q;
+	let broken = false;
+	try {
+		await c.query('BEGIN');
+		const out = await fn(c);
+		await c.query('COMMIT');
+		return out;
+	} catch (err) {
+		broken = isBrokenConnection(err);
+		await c.query('ROLLBACK').catch(() => undefined);
+		throw err;
+	} finally {
+		client?.release(broken ? true : undefined);
+	}
 }

@@ -91,7 +91,7 @@ SELECT c.id::text AS event_id, c.idempotency_key, c.event_date, c.event_type, c.
        mp.id::text AS mapping_id, mp.training_id AS mapping_training_id, mp.mentor_email AS mapping_mentor_email,
        mp.at_date AS mapping_at_date, mp.ids::text[] AS mapping_ids,
        me.id::text AS mentor_id, me.email AS mentor_email, me.first_name AS mentor_first_name, me.last_name AS mentor_last_name,
-       me.telegram_id::text AS mentor_telegram_id, me.now_row AS mentor_now, me.ids::text[] AS mentor_ids,
+       me.telegram_id::text || COALESCE(':' || me.telegram_topic_id::text, '') AS mentor_telegram_id, me.now_row AS mentor_now, me.ids::text[] AS mentor_ids,
        cand.list AS mentor_candidates, gone.left_at AS mentor_left_at,
        COALESCE(tr.name, c.training_name) AS training_name, tr.at_date AS training_at_date,
        COALESCE(le.name, c.lesson_name) AS lesson_name, le.at_date AS lesson_at_date,
@@ -165,7 +165,7 @@ SELECT c.id::text AS event_id, c.idempotency_key, c.event_date, c.event_type, c.
            AND CASE WHEN mp.at_date THEN m.valid_from <= c.event_date AND c.event_date < m.valid_to
                     ELSE m.valid_from <= NOW() AND NOW() < m.valid_to END) cand ON TRUE
   LEFT JOIN LATERAL (
-        SELECT x.id, x.email, x.first_name, x.last_name, x.telegram_id, x.now_row, array_agg(x.id) OVER (PARTITION BY x.now_row) AS ids
+        SELECT x.id, x.email, x.first_name, x.last_name, x.telegram_id, x.telegram_topic_id, x.now_row, array_agg(x.id) OVER (PARTITION BY x.now_row) AS ids
           FROM (SELECT x.*, (x.valid_from <= NOW() AND NOW() < x.valid_to) AS now_row FROM mentors x
                  WHERE lower(x.email) = lower(mp.mentor_email)
                    AND ((x.valid_from <= NOW() AND NOW() < x.valid_to) OR (x.valid_from <= c.event_date AND c.event_date < x.valid_to))) x

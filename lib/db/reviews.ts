@@ -83,11 +83,11 @@ export async function dueReviews(q: Queryable, kind: NoticeKind, catchUpHours: n
 	const r = await q.query<DueReview>(
 		`SELECT r.id::text AS id, r.event_id::text AS event_id, r.answer_id, r.is_resubmission, r.mentor_email, r.mentor_name,
 		        m.id::text AS current_mentor_id, NULLIF(trim(concat_ws(' ', m.first_name, m.last_name)), '') AS current_mentor_name,
-		        COALESCE(m.telegram_id::text, r.chat_id) AS chat_id,
+		        COALESCE(m.telegram_id::text || COALESCE(':' || m.telegram_topic_id::text, ''), r.chat_id) AS chat_id,
 		        r.student_user_id, r.student_email, r.student_name, r.training_id, r.training_name, r.lesson_id, r.lesson_name,
 		        r.opened_at, r.deadline_at, r.escalate_at, r.reminded_at, NOW() AS now
 		   FROM reviews r
-		   LEFT JOIN LATERAL (SELECT m.id, m.first_name, m.last_name, m.telegram_id FROM mentors m
+		   LEFT JOIN LATERAL (SELECT m.id, m.first_name, m.last_name, m.telegram_id, m.telegram_topic_id FROM mentors m
 		                       WHERE lower(m.email) = r.mentor_email AND m.valid_from <= NOW() AND NOW() < m.valid_to
 		                       ORDER BY m.valid_from DESC, m.id DESC LIMIT 1) m ON TRUE
 		  WHERE r.closed_at IS NULL AND r.${d.done} IS NULL AND r.${d.at} IS NOT NULL
@@ -193,11 +193,11 @@ export async function openReviewsByMentor(q: Queryable, perMentor: number): Prom
 		   WINDOW w AS (PARTITION BY r.mentor_email ORDER BY r.opened_at, r.id)
 		 )
 		 SELECT o.id::text AS id, o.mentor_email, COALESCE(NULLIF(trim(concat_ws(' ', m.first_name, m.last_name)), ''), o.mentor_name) AS mentor_name,
-		        m.id::text AS current_mentor_id, COALESCE(m.telegram_id::text, o.last_chat) AS chat_id,
+		        m.id::text AS current_mentor_id, COALESCE(m.telegram_id::text || COALESCE(':' || m.telegram_topic_id::text, ''), o.last_chat) AS chat_id,
 		        o.student_user_id, o.student_email, o.student_name, o.training_id, o.training_name, o.lesson_id, o.lesson_name,
 		        o.answer_id, o.is_resubmission, o.opened_at, o.deadline_at, o.total::text AS total, NOW() AS now
 		   FROM open o
-		   LEFT JOIN LATERAL (SELECT m.id, m.first_name, m.last_name, m.telegram_id FROM mentors m
+		   LEFT JOIN LATERAL (SELECT m.id, m.first_name, m.last_name, m.telegram_id, m.telegram_topic_id FROM mentors m
 		                       WHERE lower(m.email) = o.mentor_email AND m.valid_from <= NOW() AND NOW() < m.valid_to
 		                       ORDER BY m.valid_from DESC, m.id DESC LIMIT 1) m ON TRUE
 		  WHERE o.n <= $1::int

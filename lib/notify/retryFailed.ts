@@ -18,11 +18,11 @@ export interface RetryFailedResult {
 export async function retryFailedSends(q: Queryable, { mentorEmail }: { mentorEmail?: string | null } = {}): Promise<RetryFailedResult> {
 	const r = await q.query<{ id: string; mentor_email: string | null; staff: boolean; current_chat: string | null; has_current: boolean; chat_id: string | null; requeued: boolean }>(
 		`WITH failed AS (
-		   SELECT n.id, n.mentor_id, m0.email AS mentor_email, cur.id AS current_id, cur.telegram_id::text AS current_chat
+		   SELECT n.id, n.mentor_id, m0.email AS mentor_email, cur.id AS current_id, cur.telegram_id::text || COALESCE(':' || cur.telegram_topic_id::text, '') AS current_chat
 		     FROM notifications n
 		     LEFT JOIN mentors m0 ON m0.id = n.mentor_id
 		     LEFT JOIN LATERAL (
-		          SELECT x.id, x.telegram_id FROM mentors x
+		          SELECT x.id, x.telegram_id, x.telegram_topic_id FROM mentors x
 		           WHERE lower(x.email) = lower(m0.email) AND x.valid_from <= NOW() AND NOW() < x.valid_to
 		           ORDER BY x.valid_from DESC, x.id DESC LIMIT 1) cur ON TRUE
 		    WHERE n.status = 'failed'

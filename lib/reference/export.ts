@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/types';
 import { quoteIdentifier } from '../identifiers';
+import { fieldText } from './store';
 import { tableDef, type ReferenceTable } from './tables';
 
 export interface ExportedRows {
@@ -12,10 +13,7 @@ export interface ExportedRows {
 /** The rows valid now, business columns only, ordered by key: what a sheet seeded from the database holds. */
 export async function exportCurrentRows(c: Queryable, table: string): Promise<ExportedRows> {
 	const t = tableDef(table);
-	const cols = t.fields.map((f) => {
-		const c = quoteIdentifier(f.name, 'column name');
-		return `${f.kind === 'hours' ? `trim_scale(${c})` : c}::text AS ${c}`; // 24, not 24.00
-	});
+	const cols = t.fields.map((f) => `${fieldText(f)} AS ${quoteIdentifier(f.name, 'column name')}`);
 	const order = t.keyFields.map((k) => (t.fields.find((f) => f.name === k)?.kind === 'email' ? `lower(${k})` : `${k} NULLS FIRST`));
 	const res = await c.query<Record<string, string | null>>(
 		`SELECT ${cols.join(', ')} FROM ${quoteIdentifier(t.name, 'table name')}

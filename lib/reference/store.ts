@@ -7,6 +7,17 @@ import type { FieldDef, RowValues, TableDef } from './tables';
 const tableName = (t: TableDef) => quoteIdentifier(t.name, 'table name');
 const column = (f: FieldDef) => quoteIdentifier(f.name, 'column name');
 
+/**
+ * A field's stored value as text. A mentor's telegram_id is kept as a BIGINT with the forum topic
+ * beside it (telegram_topic_id): the field reads back as `-100123:45`, as it was imported.
+ */
+export function fieldText(f: FieldDef, alias = ''): string {
+	const a = alias ? `${alias}.` : '';
+	if (f.kind === 'telegram') return `(${a}${column(f)}::text || COALESCE(':' || ${a}telegram_topic_id::text, ''))`;
+	if (f.kind === 'hours') return `trim_scale(${a}${column(f)})::text`; // 24, not 24.00
+	return `${a}${column(f)}::text`;
+}
+
 /** Writers of one reference table take turns (until the end of the transaction). */
 export async function lockReferenceTable(c: Queryable, t: TableDef): Promise<void> {
 	await c.query(`SELECT pg_advisory_xact_lock(hashtext('getcourse-bot:reference:' || current_schema() || '.' || $1))`, [t.name]);
@@ -28,7 +39,7 @@ export function normaliseStored(f: FieldDef, v: unknown): string | null {
 
 /** Rows of the table still valid after `since` (every row a sync at or after it can touch). */
 export async function loadStored(c: Queryable, t: TableDef, since: Date, where = '', params: unknown[] = []): Promise<StoredRow[]> {
-	const cols = t.fields.map((f) => `${column(f)}::text AS ${column(f)}`).join(', ');
+	const cols = t.fields.map((f) => `${fieldText(f)} AS ${column(f)}`).join(', ');
 	const res = await c.query<Record<string, unknown> & { id: string; valid_from: Date; valid_to: Date; from_text: string; to_text: string }>(
 		`SELECT id::text AS id, ${cols}, valid_from, valid_to, valid_from::text AS from_text, valid_to::text AS to_text
 		   FROM ${tableName(t)}
@@ -79,16 +90,21 @@ export async function applyPlan(c: Queryable, t: TableDef, plan: Plan): Promise<
 			).rows.map((r) => r.id);
 			const arrays: unknown[] = [ids];
 			const names = ['id'];
+			const targets = ['id'];
 			const select = ['v.id'];
 			for (const f of t.fields) {
 				arrays.push(plan.inserts.map((i) => i.values[f.name]));
 				names.push(column(f));
-				select.push(f.kind === 'telegram' ? `v.${column(f)}::bigint` : f.kind === 'hours' ? `v.${column(f)}::numeric` : `v.${column(f)}`);
+				targets.push(column(f));
+				if (f.kind === 'telegram') {
+					targets.push('telegram_topic_id');
+					select.push(`split_part(v.${column(f)}, ':', 1)::bigint`, `NULLIF(split_part(v.${column(f)}, ':', 2), '')::integer`);
+				} else select.push(f.kind === 'hours' ? `v.${column(f)}::numeric` : `v.${column(f)}`);
 			}
 			arrays.push(plan.inserts.map((i) => i.from), plan.inserts.map((i) => i.toText));
 			const types = ['bigint', ...t.fields.map(() => 'text'), 'timestamptz', 'text'];
 			await c.query(
-				`INSERT INTO ${tableName(t)} (${names.join(', ')}, valid_from, valid_to)
+				`INSERT INTO ${tableName(t)} (${targets.join(', ')}, valid_from, valid_to)
 				 SELECT ${select.join(', ')}, v.valid_from, coalesce(v.valid_to::timestamptz, '9999-12-31'::timestamptz)
 				   FROM unnest(${types.map((ty, i) => `$${i + 1}::${ty}[]`).join(', ')}) AS v(${[...names, 'valid_from', 'valid_to'].join(', ')})`,
 				arrays,

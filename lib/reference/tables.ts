@@ -34,7 +34,7 @@ const id = (name: string, required = true): FieldDef => ({ name, kind: 'id', req
 export const TABLES: Record<ReferenceTable, TableDef> = {
 	mentors: {
 		name: 'mentors',
-		fields: [email('email'), text('first_name', 255), text('last_name', 255), { name: 'telegram_id', kind: 'telegram', required: false, max: 20 }],
+		fields: [email('email'), text('first_name', 255), text('last_name', 255), { name: 'telegram_id', kind: 'telegram', required: false, max: 31 }],
 		keyFields: ['email'],
 	},
 	students: {
@@ -91,12 +91,16 @@ export function readField(f: FieldDef, raw: unknown): { value: string | null } |
 			v = e;
 			break;
 		}
-		case 'telegram':
-			if (!/^-?\d{1,19}$/.test(v) || BigInt(v) > 9223372036854775807n || BigInt(v) < -9223372036854775808n) {
-				return { error: `${f.name} "${v.slice(0, 40)}" is not a Telegram chat id (a whole number)` };
+		case 'telegram': {
+			// A forum topic of a group is written -100123:45: stored as telegram_id and telegram_topic_id.
+			const m = /^(-?\d{1,19})(?::(\d{1,10}))?$/.exec(v);
+			const topic = m?.[2] === undefined ? null : Number(m[2]);
+			if (!m || BigInt(m[1]) > 9223372036854775807n || BigInt(m[1]) < -9223372036854775808n || (topic !== null && (topic < 1 || topic > 2147483647))) {
+				return { error: `${f.name} "${v.slice(0, 40)}" is not a Telegram chat id (a whole number, or a forum topic as -100123:45)` };
 			}
-			v = BigInt(v).toString();
+			v = BigInt(m[1]).toString() + (topic === null ? '' : `:${topic}`);
 			break;
+		}
 		case 'id':
 			if (/\s/.test(v)) return { error: `${f.name} "${v.slice(0, 60)}" contains spaces` };
 			break;

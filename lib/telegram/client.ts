@@ -1,4 +1,5 @@
 import { redact } from '../db/connectionErrors';
+import { parseChatId } from './chatId';
 import { fetchPostJson, transportError, type PostJson } from './transport';
 
 export interface TelegramConfig {
@@ -38,14 +39,21 @@ function fatalReason(status: number, description: string, baseUrl: string): stri
 	return `The Bot API at ${baseUrl} answered 404 (${description}): check the Base URL of the GetCourse Bot Telegram credential (and the token); the notifications stay pending.`;
 }
 
-/** Calls sendMessage with HTML parse mode (and an inline keyboard, when given) and classifies the answer. Never throws. */
+/** Calls sendMessage with HTML parse mode (and an inline keyboard, when given) and classifies the answer. Never throws. A chat id `-100123:45` names forum topic 45. */
 export async function sendMessage(cfg: TelegramConfig, chatId: string, text: string, replyMarkup?: object | null): Promise<SendResult> {
 	const base = cfg.baseUrl.replace(/\/+$/, '');
 	const url = `${base}/bot${cfg.token}/sendMessage`;
 	const post = cfg.post ?? fetchPostJson;
 	let res: Awaited<ReturnType<PostJson>>;
 	try {
-		const body = { chat_id: chatId, text, parse_mode: 'HTML', ...(replyMarkup ? { reply_markup: replyMarkup } : {}) };
+		const to = parseChatId(chatId);
+		const body = {
+			chat_id: to.chatId,
+			...(to.threadId ? { message_thread_id: to.threadId } : {}),
+			text,
+			parse_mode: 'HTML',
+			...(replyMarkup ? { reply_markup: replyMarkup } : {}),
+		};
 		res = await post(url, body, cfg.requestTimeoutMs);
 	} catch (err) {
 		const e = transportError(err, cfg.requestTimeoutMs);

@@ -1,3 +1,5 @@
+import type { ChatLimits } from './pacer';
+
 /** Options of one Send Pending run, with the bounds that keep a run from hanging or idling. */
 export interface SendOptions {
 	/** Notifications claimed per round trip. */
@@ -8,6 +10,8 @@ export interface SendOptions {
 	maxRunSeconds: number;
 	messagesPerSecond: number;
 	perChatIntervalMs: number;
+	/** A group or supergroup (negative chat id) gets at most this many messages a minute. */
+	groupMessagesPerMinute: number;
 	/** Sends in flight at once (Telegram answers take ~100 ms from far away). */
 	concurrency: number;
 	/** Attempts over all runs before a notification is marked failed. */
@@ -27,6 +31,7 @@ export const DEFAULT_SEND_OPTIONS: SendOptions = {
 	maxRunSeconds: 25,
 	messagesPerSecond: 29,
 	perChatIntervalMs: 1100,
+	groupMessagesPerMinute: 20,
 	concurrency: 8,
 	maxAttempts: 5,
 	retriesPerRun: 3,
@@ -43,6 +48,7 @@ const BOUNDS: Record<keyof SendOptions, [number, number]> = {
 	maxRunSeconds: [1, 3600],
 	messagesPerSecond: [0.1, 1000],
 	perChatIntervalMs: [0, 60_000],
+	groupMessagesPerMinute: [1, 60],
 	concurrency: [1, 100],
 	maxAttempts: [1, 100],
 	retriesPerRun: [0, 10],
@@ -63,6 +69,17 @@ export function resolveSendOptions(options: Partial<Record<keyof SendOptions, un
 		o[key] = n;
 	}
 	return o;
+}
+
+/**
+ * The per-chat limits: every chat at least perChatIntervalMs apart; a group at most
+ * groupMessagesPerMinute starts in any 61 s (a second more than Telegram's minute, against
+ * network jitter, as the private chats' 1.1 s is against its one second).
+ */
+export const GROUP_WINDOW_MS = 61_000;
+
+export function chatLimitsOf(o: Pick<SendOptions, 'groupMessagesPerMinute' | 'perChatIntervalMs'>): ChatLimits {
+	return { perChatGapMs: o.perChatIntervalMs, groupPerWindow: o.groupMessagesPerMinute, groupWindowMs: GROUP_WINDOW_MS };
 }
 
 export function checkRequestTimeout(ms: unknown): number {

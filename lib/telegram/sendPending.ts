@@ -1,31 +1,18 @@
-import {
-	claimNotifications,
-	markFailed,
-	markSent,
-	recordUncertain,
-	releaseForRetry,
-	releaseUntried,
-	type ClaimedNotification,
-} from '../db/notifications';
+import { claimNotifications, type ClaimedNotification } from '../db/notifications';
 import type { Queryable } from '../db/types';
-import { sendMessage, type TelegramConfig } from './client';
+import { COALESCIBLE_TYPES } from '../notify/types';
+import { paceKey } from './chatId';
+import type { TelegramConfig } from './client';
 import { ensurePaceRow } from '../db/sendPace';
-import { botKey, pacerFor, type Pacer } from './pacer';
+import { botKey, pacerFor } from './pacer';
+import { releaseLeft, sendJob } from './sendAnswer';
+import { buildJobs, type Job } from './sendJobs';
 import { awaitSharedSlot } from './sharedSlot';
-import { checkRequestTimeout, leaseSecondsFor, resolveSendOptions, type SendOptions } from './sendOptions';
+import { chatLimitsOf, checkRequestTimeout, leaseSecondsFor, resolveSendOptions, type SendOptions } from './sendOptions';
+import { failForGood, sleep, type Run, type SendOutcome } from './sendRun';
 
 export { DEFAULT_SEND_OPTIONS, type SendOptions } from './sendOptions';
-
-export type SendStatus = 'sent' | 'failed' | 'retry_later' | 'lost_claim';
-
-export interface SendOutcome {
-	notificationId: string;
-	chatId: string;
-	status: SendStatus;
-	telegramMessageId: string | null;
-	attempts: number;
-	error: string | null;
-}
+export type { SendOutcome, SendStatus } from './sendRun';
 
 /** The bot itself is unusable (token revoked, wrong base URL): the run stopped, the queue is kept. */
 export class TelegramStopError extends Error {
@@ -38,207 +25,175 @@ export class TelegramStopError extends Error {
 	}
 }
 
-interface Job {
-	n: ClaimedNotification;
-	tries: number;
-}
-
-interface Run {
-	q: Queryable;
-	tg: TelegramConfig;
-	o: SendOptions;
-	pacer: Pacer;
-	key: string;
-	deadline: number;
-	/** Set by a fatal answer: nothing more is sent or claimed. */
-	stop: string | null;
-	finish: (n: ClaimedNotification, status: SendStatus, extra: Partial<SendOutcome>) => void;
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
+/** Ask for the next batch while this many messages are still queued. */
+const LOW_WATER = 20;
+/** With nothing ready for a while, look for other chats' messages at most this often. */
+const TOP_UP_EVERY_MS = 1000;
+/** ... and only when the next ready message is further away than this. */
+const IDLE_BEFORE_TOP_UP_MS = 250;
 
 /**
- * Telegram has the message: recording it must not be lost to a dropped connection, or the
- * claim would expire and the message go out again. markSent is guarded by the claim token,
- * so repeating it is safe; each try takes a fresh pooled connection.
- */
-async function recordSent(q: Queryable, n: ClaimedNotification, messageId: string): Promise<boolean> {
-	for (let attempt = 1; ; attempt++) {
-		try {
-			return await markSent(q, n, messageId);
-		} catch (err) {
-			if (attempt >= 5) throw err;
-			await sleep(100 * 2 ** attempt);
-		}
-	}
-}
-
-/** Interleaves chats round-robin so consecutive messages rarely share a chat. */
-function interleave(items: ClaimedNotification[]): ClaimedNotification[] {
-	const byChat = new Map<string, ClaimedNotification[]>();
-	for (const n of items) {
-		const list = byChat.get(n.chat_id) ?? [];
-		list.push(n);
-		byChat.set(n.chat_id, list);
-	}
-	const out: ClaimedNotification[] = [];
-	const lists = [...byChat.values()];
-	for (let round = 0; out.length < items.length; round++) {
-		for (const l of lists) if (round < l.length) out.push(l[round]);
-	}
-	return out;
-}
-
-/**
- * Claims pending notifications and sends them, paced to Telegram's limits. Each result is
- * written as soon as Telegram answers, guarded by the claim token, and the claim's lease
- * outlives the run's deadline plus the request timeout: a notification is sent once. The one
- * exception is an answer lost in the network (timeout, reset): the message may have arrived,
- * and sending it again may deliver it twice; such sends are counted on the notification.
+ * Claims pending notifications and sends them, paced to Telegram's limits: about 30 a second per
+ * bot (send_pace), 1.1 s apart per chat and at most 20 in any minute per group (chat_pace), across
+ * executions and queue-mode workers. Claims are fair across chats (see notificationClaims.ts) and
+ * are topped up while the run would otherwise wait for a slow chat. Several staff alerts for one
+ * chat go as one digest. Each result is written as soon as Telegram answers, guarded by the
+ * claim token, retried through a database blip until the lease ends, and the lease outlives the
+ * run's deadline plus the request timeout: a notification is sent once. The exceptions — an
+ * answer lost in the network, a result that could not be written before the lease ended — may
+ * deliver a message twice and are counted on the notification (uncertain_sends).
  * With nothing pending, the run returns at once.
  */
 export async function sendPending(q: Queryable, tg: TelegramConfig, options: Partial<SendOptions> = {}): Promise<SendOutcome[]> {
 	const o = resolveSendOptions(options);
 	const requestTimeoutMs = checkRequestTimeout(tg.requestTimeoutMs);
-	const deadline = Date.now() + o.maxRunSeconds * 1000;
 	const key = botKey(tg.baseUrl, tg.token);
-	const leaseSeconds = leaseSecondsFor(o, requestTimeoutMs);
+	const limits = chatLimitsOf(o);
 	const outcomes: SendOutcome[] = [];
 	const run: Run = {
 		q,
 		tg: { ...tg, requestTimeoutMs },
 		o,
-		pacer: pacerFor(key, o.messagesPerSecond, o.perChatIntervalMs),
+		claim: { chatGapMs: limits.perChatGapMs, groupPerWindow: limits.groupPerWindow, coalescible: COALESCIBLE_TYPES },
+		pacer: pacerFor(key, o.messagesPerSecond, limits),
 		key,
-		deadline,
+		leaseSeconds: leaseSecondsFor(o, requestTimeoutMs),
+		deadline: Date.now() + o.maxRunSeconds * 1000,
 		stop: null,
-		finish: (n, status, extra) =>
-			outcomes.push({ notificationId: n.id, chatId: n.chat_id, status, telegramMessageId: null, attempts: n.attempts, error: null, ...extra }),
+		queue: [],
+		inflight: new Set(),
+		claimedTotal: 0,
+		lastClaimAt: 0,
+		dry: false,
+		claiming: null,
+		failure: null,
+		paceReady: false,
+		finish: (rows, status, extra) => {
+			for (const n of rows) {
+				outcomes.push({ notificationId: n.id, chatId: n.chat_id, status, telegramMessageId: null, attempts: n.attempts, error: null, ...extra });
+			}
+		},
 	};
-	let claimedTotal = 0;
-	let paceReady = false;
-	while (!run.stop && claimedTotal < o.maxMessages && Date.now() < deadline) {
-		const claimed = await claimNotifications(q, Math.min(o.batchSize, o.maxMessages - claimedTotal), leaseSeconds);
-		if (!claimed.length) break;
-		if (!paceReady) {
-			await ensurePaceRow(q, key);
-			paceReady = true;
-		}
-		claimedTotal += claimed.length;
-		const queue: Job[] = [];
-		for (const n of interleave(claimed)) {
-			if (!n.chat_id) {
-				const reason = 'no chat to send to (the mentor had no telegram_id when it was queued)';
-				await markFailed(q, n, reason);
-				run.finish(n, 'failed', { error: reason });
-			} else if (n.attempts > o.maxAttempts) {
-				const reason = `gave up after ${o.maxAttempts} attempts (a previous run stopped while sending)`;
-				await markFailed(q, n, reason);
-				run.finish(n, 'failed', { error: reason });
-			} else queue.push({ n, tries: 0 });
-		}
-		await runQueue(run, queue);
-	}
+	await runLoop(run);
 	if (run.stop) throw new TelegramStopError(run.stop, outcomes);
 	return outcomes;
 }
 
-async function handle(run: Run, queue: Job[], job: Job): Promise<void> {
-	const { q, tg, o, pacer } = run;
-	const { n } = job;
-	const r = await sendMessage(tg, n.chat_id, n.message, n.reply_markup);
-	if (r.ok) {
-		const recorded = await recordSent(q, n, r.messageId);
-		run.finish(n, recorded ? 'sent' : 'lost_claim', {
-			telegramMessageId: r.messageId,
-			error: recorded ? null : 'sent, but another run had taken the claim over',
-		});
-		return;
+/** Claims up to a batch more and queues what can be sent; returns how many rows were claimed. */
+async function claimMore(run: Run): Promise<number> {
+	const { q, o, pacer } = run;
+	const at = Date.now();
+	let claimed: ClaimedNotification[];
+	try {
+		// what this run can still send: a chat whose next turn comes before the deadline (at least 5 s ahead)
+		const horizonSeconds = Math.min(60, Math.max(5, (run.deadline - at) / 1000));
+		claimed = await claimNotifications(q, Math.min(o.batchSize, o.maxMessages - run.claimedTotal), run.leaseSeconds, { ...run.claim, horizonSeconds });
+	} catch (err) {
+		// The first claim's failure is the run's; a later one only ends the topping up (what is claimed still goes out).
+		if (!run.claimedTotal) throw err;
+		claimed = [];
 	}
-	if (r.kind === 'fatal') {
-		run.stop = run.stop ?? r.description;
-		await releaseForRetry(q, n, r.description, 0, { refundAttempt: true });
-		run.finish(n, 'retry_later', { error: r.description });
-		return;
+	run.lastClaimAt = Date.now();
+	run.dry = claimed.length === 0;
+	if (!claimed.length) return 0;
+	if (!run.paceReady) {
+		await ensurePaceRow(q, run.key);
+		run.paceReady = true;
 	}
-	if (r.kind === 'permanent') {
-		await markFailed(q, n, r.description);
-		run.finish(n, 'failed', { error: r.description });
-		return;
-	}
-	job.tries++;
+	run.claimedTotal += claimed.length;
+	const leaseEndsAt = at + run.leaseSeconds * 1000;
 	const now = Date.now();
-	if (r.kind === 'rate_limited') {
-		const until = now + r.retryAfterSeconds * 1000;
-		pacer.holdChat(n.chat_id, until);
-		if (r.retryAfterSeconds <= o.maxRetryAfterSeconds && until < run.deadline) {
-			queue.push(job);
-			return;
+	const sendable: ClaimedNotification[] = [];
+	for (const n of claimed) {
+		if (!n.chat_id) {
+			await failForGood(run, { rows: [n], leaseEndsAt }, () => 'no chat to send to (the mentor had no telegram_id when it was queued)');
+		} else if (n.attempts > o.maxAttempts) {
+			await failForGood(run, { rows: [n], leaseEndsAt }, () => `gave up after ${o.maxAttempts} attempts (a previous run stopped while sending)`);
+		} else {
+			sendable.push(n);
+			// another process sent to this chat lately: its next turn (and a group's latest starts) are in chat_pace
+			if (n.ready_in_ms > 0) pacer.holdChat(paceKey(n.chat_id), now + n.ready_in_ms);
+			pacer.learnStarts(paceKey(n.chat_id), n.recent_ms_ago.map((ago) => now - ago));
 		}
-		await releaseForRetry(q, n, r.description, r.retryAfterSeconds, { refundAttempt: true });
-		run.finish(n, 'retry_later', { error: r.description });
-		return;
 	}
-	// transient: 5xx or no answer
-	const uncertain = r.maybeDelivered;
-	const backoff = o.retryBaseMs * 2 ** (job.tries - 1);
-	if (job.tries <= o.retriesPerRun && now + backoff < run.deadline) {
-		if (uncertain) await recordUncertain(q, n);
-		pacer.holdChat(n.chat_id, now + backoff);
-		queue.push(job);
-		return;
-	}
-	if (n.attempts >= o.maxAttempts) {
-		const reason = `gave up after ${n.attempts} attempts: ${r.description}`;
-		await markFailed(q, n, reason, uncertain);
-		run.finish(n, 'failed', { error: reason });
-		return;
-	}
-	await releaseForRetry(q, n, r.description, Math.min(3600, 30 * 2 ** (n.attempts - 1)), { uncertain });
-	run.finish(n, 'retry_later', { error: r.description });
+	run.queue.push(...buildJobs(sendable, COALESCIBLE_TYPES, leaseEndsAt));
+	return claimed.length;
 }
 
-/** Gives back what this batch did not send: never tried (not an attempt) or waiting for a retry. */
-async function releaseLeft(run: Run, left: Job[], why: string): Promise<void> {
-	await releaseUntried(run.q, left.filter((j) => j.tries === 0).map((j) => j.n));
-	for (const j of left.filter((x) => x.tries > 0)) {
-		await releaseForRetry(run.q, j.n, why, 1);
-		run.finish(j.n, 'retry_later', { error: why });
-	}
+function launch(run: Run, job: Job): void {
+	const p: Promise<void> = sendJob(run, job)
+		.catch(async (err) => {
+			// The database stayed away until the lease ended: the claim comes back after it, and
+			// that claim counts a possible second delivery.
+			run.finish(job.rows, 'retry_later', { error: String((err as Error).message ?? err) });
+		})
+		.finally(() => {
+			if (run.pacer.chatReadyAt(job.pace) === Infinity) run.pacer.answered(job.pace, job.startedAt ?? Date.now(), Date.now());
+			run.inflight.delete(p);
+			run.dry = false;
+		});
+	run.inflight.add(p);
 }
 
-async function runQueue(run: Run, queue: Job[]): Promise<void> {
-	const { q, o, pacer, key } = run;
-	const inflight = new Set<Promise<void>>();
-	const launch = (job: Job) => {
-		const p: Promise<void> = handle(run, queue, job)
-			.catch(async (err) => {
-				// A database error while recording: the claim stays and comes back after the lease.
-				run.finish(job.n, 'retry_later', { error: String((err as Error).message ?? err) });
-			})
-			.finally(() => inflight.delete(p));
-		inflight.add(p);
-	};
+/**
+ * Claims in the background: the next batch is asked for while the last one is still going out
+ * (below LOW_WATER queued), so a claim never leaves Telegram's pace idle.
+ */
+function startClaim(run: Run): void {
+	run.claiming = claimMore(run)
+		.then(
+			() => undefined,
+			(err) => {
+				run.failure = err as Error;
+			},
+		)
+		.finally(() => {
+			run.claiming = null;
+		});
+}
 
-	while (queue.length || inflight.size) {
-		if (queue.length && (run.stop || Date.now() >= run.deadline)) {
+async function runLoop(run: Run): Promise<void> {
+	const { q, o, pacer, key, queue, inflight } = run;
+	const claiming = () => (run.claiming ? [run.claiming] : []);
+	for (;;) {
+		if (run.failure) throw run.failure;
+		const open = !run.stop && Date.now() < run.deadline;
+		if (queue.length && !open) {
 			await releaseLeft(run, queue.splice(0), run.stop ? 'the run stopped: ' + run.stop : 'run time limit reached while waiting to retry');
 			continue;
 		}
-		if (!queue.length || inflight.size >= o.concurrency) {
+		const canClaim = open && run.claimedTotal < o.maxMessages && !run.claiming;
+		if (canClaim && !run.dry && queue.length <= LOW_WATER) startClaim(run);
+		if (!queue.length) {
+			if (run.claiming) {
+				await Promise.race([...claiming(), ...inflight]);
+				continue;
+			}
+			if (!inflight.size) break;
+			// sends in flight hold their chats; when one finishes (or a while passes) look again
+			await Promise.race([...inflight, sleep(TOP_UP_EVERY_MS)]);
+			run.dry = false;
+			continue;
+		}
+		if (inflight.size >= o.concurrency) {
 			await Promise.race(inflight);
 			continue;
 		}
 		const now = Date.now();
 		const slot = pacer.nextGlobalSlot(now);
-		const idx = queue.findIndex((j) => pacer.chatReadyAt(j.n.chat_id) <= slot);
+		const idx = queue.findIndex((j) => pacer.chatReadyAt(j.pace) <= slot);
 		if (idx < 0) {
-			const soonest = Math.min(...queue.map((j) => pacer.chatReadyAt(j.n.chat_id)));
-			await Promise.race([sleep(Math.min(soonest, run.deadline) - now), ...inflight]);
+			const soonest = Math.min(...queue.map((j) => pacer.chatReadyAt(j.pace)));
+			const topUpAt = run.lastClaimAt + TOP_UP_EVERY_MS;
+			// Only slow chats are left (a group, a chat after a 429): rather than wait, take other chats' messages.
+			const idle = soonest - now > IDLE_BEFORE_TOP_UP_MS;
+			if (canClaim && idle && now >= topUpAt) startClaim(run);
+			const wake = canClaim && idle ? Math.min(soonest, topUpAt) : soonest;
+			await Promise.race([sleep(Math.min(wake, run.deadline) - now), ...inflight, ...claiming()]);
 			continue;
 		}
 		const [job] = queue.splice(idx, 1);
-		pacer.take(job.n.chat_id, slot);
+		pacer.take(job.pace, slot);
 		await awaitSharedSlot(q, key, slot - now, 1000 / o.messagesPerSecond);
 		// The shared pace may have pushed this send past the deadline (or a fatal answer came):
 		// it goes back instead, so nothing starts after the time the lease was sized for.
@@ -246,7 +201,9 @@ async function runQueue(run: Run, queue: Job[]): Promise<void> {
 			queue.unshift(job);
 			continue;
 		}
-		pacer.started(job.n.chat_id, slot, Date.now());
-		launch(job);
+		job.startedAt = Date.now();
+		pacer.started(job.pace, slot, job.startedAt);
+		pacer.sending(job.pace);
+		launch(run, job);
 	}
 }

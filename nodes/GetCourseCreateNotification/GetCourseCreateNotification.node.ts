@@ -18,6 +18,7 @@ import {
 	type PreparedNotification,
 } from '../../lib/notify/createNotifications';
 import { DEFAULT_STAFF_TEMPLATE, DEFAULT_TEMPLATE, PLACEHOLDERS, STAFF_PLACEHOLDERS } from '../../lib/notify/template';
+import { chatIdProblem } from '../../lib/telegram/chatId';
 import { credentialTestMethods, dbFor } from '../shared/database';
 import { batchFailure, itemFailure } from '../shared/errors';
 import { lessonLinkProperties, readLessonLink } from '../shared/lessonLink';
@@ -85,8 +86,8 @@ export class GetCourseCreateNotification implements INodeType {
 				type: 'string',
 				default: '',
 				placeholder: '-1001234567890',
-				hint: 'The Telegram chat (group or person) the bot tells about events nobody could be found for. Leave empty to skip alerts.',
-				description: 'Add the bot to the staff group; the group ID is negative',
+				hint: 'The Telegram chat (group or person) the bot tells about events nobody could be found for; a forum topic as -1001234567890:45. Leave empty to skip alerts.',
+				description: 'Add the bot to the staff group; the group ID is negative. Several alerts waiting at once go as one digest message.',
 				displayOptions: { show: { recipient: ['staff'] } },
 			},
 			{
@@ -116,9 +117,8 @@ export class GetCourseCreateNotification implements INodeType {
 			const timeZone = readTimeZone(this);
 			if (recipient === 'staff') {
 				chatId = String(this.getNodeParameter('staffChatId', 0, '')).trim();
-				if (chatId && !/^-?\d{1,20}$/.test(chatId) && !/^@\w{4,}$/.test(chatId)) {
-					throw new NodeOperationError(this.getNode(), `Staff Chat ID "${chatId}" is not a Telegram chat id (digits, negative for groups) or @channel`);
-				}
+				const problem = chatId ? chatIdProblem(chatId) : null;
+				if (problem) throw new NodeOperationError(this.getNode(), `Staff Chat ID ${problem}`);
 				const template = this.getNodeParameter('staffTemplate', 0, DEFAULT_STAFF_TEMPLATE) as string;
 				prepare = (json) => prepareStaffAlert(json, { template, type: STAFF_ALERT_TYPE, timeZone, chatId });
 			} else {

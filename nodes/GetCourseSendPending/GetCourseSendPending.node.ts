@@ -41,7 +41,7 @@ export class GetCourseSendPending implements INodeType {
 		hints: [
 			{
 				message:
-					'Runs once per execution, whatever its input, and returns at once when nothing is pending. A revoked token (401) or a wrong Base URL (404) stops the run with an error and leaves the notifications pending.',
+					'Runs once per execution, whatever its input, and returns at once when nothing is pending. Claims are fair across chats: a busy chat (the staff group, a mentor with many messages) never holds up another. A revoked token (401) or a wrong Base URL (404) stops the run with an error and leaves the notifications pending.',
 				type: 'info',
 				location: 'outputPane',
 				whenToDisplay: 'always',
@@ -104,6 +104,15 @@ export class GetCourseSendPending implements INodeType {
 						description: `Telegram HTML; values are HTML-escaped. Placeholders: ${FAILED_SEND_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}.`,
 					},
 					{
+						displayName: 'Group Messages per Minute',
+						name: 'groupMessagesPerMinute',
+						type: 'number',
+						default: 20,
+						typeOptions: { minValue: 1, maxValue: 60 },
+						description:
+							'Most messages in any minute to one group or supergroup (negative chat ID, e.g. the staff chat; a forum topic counts against its group), shared by every execution and queue-mode worker; Telegram allows about 20. Several staff alerts waiting for one chat go as one digest message.',
+					},
+					{
 						displayName: 'Max Attempts',
 						name: 'maxAttempts',
 						type: 'number',
@@ -126,7 +135,7 @@ export class GetCourseSendPending implements INodeType {
 						default: 1100,
 						typeOptions: { minValue: 0, maxValue: 60000 },
 						description:
-							'Least time between two messages to one chat within one n8n process; Telegram allows about one a second, and the extra 100 ms absorbs network jitter',
+							'Least time between two messages to one chat (counted from the previous answer), shared by every execution and queue-mode worker; Telegram allows about one a second, and the extra 100 ms absorbs network jitter',
 					},
 					{
 						displayName: 'Request Timeout (Ms)',

@@ -99,8 +99,9 @@ async function insertReferenceData(q) {
  * @param {string} [o.label]      goes into database and schema names
  * @param {object} [o.n8nEnv]     more environment for every n8n command of the instance (e.g. queue mode)
  * @param {function} [o.transform] (workflow) => workflow, applied to each template before import
+ * @param {object} [o.peerOptions] more options of the Telegram peer (e.g. { enforceLimits: true })
  */
-async function setupE2E({ templates, label = 'e2e', n8nEnv = {}, transform }) {
+async function setupE2E({ templates, label = 'e2e', n8nEnv = {}, transform, peerOptions = {} }) {
 	const t0 = Date.now();
 	const timings = {};
 	const mark = (name) => (timings[name] = Date.now() - t0);
@@ -179,7 +180,7 @@ async function setupE2E({ templates, label = 'e2e', n8nEnv = {}, transform }) {
 		await insertReferenceData(ctx.q);
 
 		// Telegram peer
-		ctx.peer = createTelegramPeer({ token: TOKEN });
+		ctx.peer = createTelegramPeer({ ...peerOptions, token: TOKEN });
 		const peerUrl = await ctx.peer.start();
 		cleanups.push(() => ctx.peer.stop());
 

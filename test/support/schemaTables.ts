@@ -1,6 +1,7 @@
 /** Every table the migrations create (tests that list or count a schema's tables use this). */
 export const TABLES = [
 	'application_logs',
+	'chat_pace',
 	'error_logs',
 	'lessons',
 	'mapping',

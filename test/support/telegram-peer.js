@@ -5,12 +5,14 @@
  *   const { createTelegramPeer } = require('./telegram-peer');
  *   const peer = createTelegramPeer({ token });   // token optional: when set, other tokens get 401
  *   createTelegramPeer({ enforceLimits: true })   // Telegram's limits: 429 retry_after when > 30 sends in any
- *                                                 // 1 s window overall or > 1 per chat per second (peer.limited counts them)
+ *                                                 // 1 s window overall, > 1 per chat per second, or > 20 to a
+ *                                                 // group (negative chat id) in any 60 s window (peer.limited counts them)
  *   createTelegramPeer({ delayMs: 200 })          // answer every sendMessage after a delay (peer.delayMs is settable)
  *   const baseUrl = await peer.start();           // 'http://127.0.0.1:<port>'
  *   peer.failNext('42', peer.answers[429](2));    // next sendMessage to chat 42 answers 429 retry_after 2
  *   peer.failAlways('43', peer.answers[403]());   // every sendMessage to chat 43: bot was blocked
- *   peer.messages   // delivered: [{ token, chat_id, text, parse_mode, reply_markup, message_id, at }] (reply_markup checked: 400 when malformed)
+ *   peer.messages   // delivered: [{ token, chat_id, message_thread_id, text, parse_mode, reply_markup, message_id, at }] (reply_markup checked: 400 when malformed)
+ *   peer.messagesTo('-100123:45')   // a forum topic: chat -100123, message_thread_id 45
  *   peer.requests   // every request: { method: 'sendMessage'|'getMe'|…, httpMethod, token, body, status, at }
  *   peer.reset();   // forget messages, requests and scripted failures
  *   await peer.stop();
@@ -107,13 +109,14 @@ function normaliseAnswer(answer) {
 	throw new Error(`telegram-peer: unknown answer ${JSON.stringify(answer)}`);
 }
 
-function createTelegramPeer({ token: onlyToken, enforceLimits = false, delayMs = 0, overallPerSecond = 30, perChatPerSecond = 1 } = {}) {
+function createTelegramPeer({ token: onlyToken, enforceLimits = false, delayMs = 0, overallPerSecond = 30, perChatPerSecond = 1, perGroupPerMinute = 20 } = {}) {
 	let server = null;
 	const accepted = []; // times of accepted sendMessage calls (enforceLimits)
 	const lastByChat = new Map(); // chat → time of its last accepted sendMessage (enforceLimits)
-	const limited = { overall: 0, perChat: 0 };
+	const groupSends = new Map(); // group chat → times of its accepted sendMessage calls in the last minute
+	const limited = { overall: 0, perChat: 0, perGroup: 0 };
 
-	/** Telegram's flood limits, as a 429 with retry_after, or null when within them. */
+	/** Telegram's flood limits, as a 429 with retry_after, or null when within them. A topic counts against its group. */
 	function floodCheck(chatId, now) {
 		while (accepted.length && accepted[0] <= now - 1000) accepted.shift();
 		const last = lastByChat.get(chatId);
@@ -121,12 +124,20 @@ function createTelegramPeer({ token: onlyToken, enforceLimits = false, delayMs =
 			limited.perChat++;
 			return answers[429](1);
 		}
+		const isGroup = chatId.startsWith('-');
+		const minute = isGroup ? (groupSends.get(chatId) || []).filter((t) => t > now - 60000) : [];
+		if (isGroup) groupSends.set(chatId, minute);
+		if (minute.length >= perGroupPerMinute) {
+			limited.perGroup++;
+			return answers[429](Math.max(1, Math.ceil((minute[0] + 60000 - now) / 1000)));
+		}
 		if (accepted.length >= overallPerSecond) {
 			limited.overall++;
 			return answers[429](1);
 		}
 		accepted.push(now);
 		lastByChat.set(chatId, now);
+		if (isGroup) minute.push(now);
 		return null;
 	}
 	let baseUrl = null;
@@ -188,14 +199,17 @@ function createTelegramPeer({ token: onlyToken, enforceLimits = false, delayMs =
 			if (flood) return reply(flood.status, flood.body);
 		}
 		const messageId = nextMessageId++;
-		messages.push({ token, chat_id: chatId, text, parse_mode: params.parse_mode, reply_markup: markup.value, message_id: messageId, at: Date.now() });
+		const threadId = params.message_thread_id === undefined || params.message_thread_id === null ? null : Number(params.message_thread_id);
+		if (threadId !== null && !(Number.isInteger(threadId) && threadId > 0)) return reply(400, { ok: false, error_code: 400, description: 'Bad Request: message thread not found' });
+		messages.push({ token, chat_id: chatId, message_thread_id: threadId, text, parse_mode: params.parse_mode, reply_markup: markup.value, message_id: messageId, at: Date.now() });
 		return reply(200, {
 			ok: true,
 			result: {
 				message_id: messageId,
 				from: { id: 7000000001, is_bot: true, first_name: 'Loopback Bot', username: 'loopback_test_bot' },
-				chat: { id: /^-?\d+$/.test(chatId) ? Number(chatId) : chatId, type: 'private' },
+				chat: { id: /^-?\d+$/.test(chatId) ? Number(chatId) : chatId, type: chatId.startsWith('-') ? 'supergroup' : 'private' },
 				date: Math.floor(Date.now() / 1000),
+				...(threadId !== null ? { message_thread_id: threadId, is_topic_message: true } : {}),
 				text,
 			},
 		});
@@ -245,8 +259,10 @@ function createTelegramPeer({ token: onlyToken, enforceLimits = false, delayMs =
 			alwaysFailures.clear();
 			accepted.length = 0;
 			lastByChat.clear();
+			groupSends.clear();
 			limited.overall = 0;
 			limited.perChat = 0;
+			limited.perGroup = 0;
 		},
 		/** The next sendMessage to chatId gets `answer` (calls queue up). */
 		failNext(chatId, answer) {
@@ -271,9 +287,10 @@ function createTelegramPeer({ token: onlyToken, enforceLimits = false, delayMs =
 			nextFailures.clear();
 			alwaysFailures.clear();
 		},
-		/** Delivered messages to one chat. */
+		/** Delivered messages to one chat ('-100123'), or to one forum topic of it ('-100123:45'). */
 		messagesTo(chatId) {
-			return messages.filter((m) => m.chat_id === String(chatId));
+			const [chat, topic] = String(chatId).split(':');
+			return messages.filter((m) => m.chat_id === chat && (topic === undefined || m.message_thread_id === Number(topic)));
 		},
 	};
 	return peer;

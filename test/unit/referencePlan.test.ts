@@ -26,6 +26,21 @@ function plan(t: TableDef, rows: StoredRow[], records: Array<Record<string, unkn
 const mentor = (email: string, telegram_id: string | null = '1', first_name: string | null = 'M') => ({ email, first_name, last_name: null, telegram_id });
 
 describe('reading source rows', () => {
+	it("reads a mentor's telegram_id as a chat or a forum topic of a group (-100123:45), normalised", () => {
+		const r = readSource(
+			TABLES.mentors,
+			[
+				{ email: 'a@b.ru', telegram_id: '-100123:045' },
+				{ email: 'c@b.ru', telegram_id: -100777 },
+				{ email: 'd@b.ru', telegram_id: '-100123:0' },
+				{ email: 'e@b.ru', telegram_id: '-100123:45:1' },
+			],
+			{ timeZone: 'UTC' },
+		);
+		expect(r.rows.map((x) => x.values.telegram_id)).toEqual(['-100123:45', '-100777']);
+		expect(r.rejected.map((x) => x.index)).toEqual([2, 3]);
+	});
+
 	it('matches headers trimmed and case-insensitively, normalises values, and rejects bad rows with index and reason', () => {
 		const r = readSource(
 			TABLES.mentors,
@@ -44,7 +59,7 @@ describe('reading source rows', () => {
 			[1, 'email "not-an-email" is not an email address'],
 			[2, 'email is empty'],
 			[3, 'unknown column "nickname" (expected: email, first_name, last_name, telegram_id)'],
-			[4, 'telegram_id "12ab" is not a Telegram chat id (a whole number)'],
+			[4, 'telegram_id "12ab" is not a Telegram chat id (a whole number, or a forum topic as -100123:45)'],
 			[5, 'email is missing (no value in column "email")'],
 		]);
 		expect([...r.provided].sort()).toEqual(['email', 'first_name', 'telegram_id']);

@@ -28,7 +28,15 @@ async function run(argv: string[]): Promise<number> {
 	}
 	loadDotEnv();
 	const settings = settingsFromEnv();
-	return command.run({ args, settings, db: getDb(settings) });
+	try {
+		return await command.run({ args, settings, db: getDb(settings) });
+	} catch (err) {
+		// The seed's "tables are not created": say so, and the fix, instead of the driver's words alone.
+		if ((err as { code?: string })?.code === '42P01') {
+			throw new Error(`${(err as Error).message} in schema "${settings.schema}" of database "${settings.database}": the tables are not created (or not up to date): run "getcourse-bot init"`);
+		}
+		throw err;
+	}
 }
 
 run(process.argv.slice(2))

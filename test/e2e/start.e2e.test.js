@@ -210,6 +210,37 @@ describe('npm start', () => {
 		expect(await executions()).toBeGreaterThan(before);
 	});
 
+	test('the "Вызвать URL" line of docs/nodes.md, filled in as GetCourse does, is stored and routed', async () => {
+		const pgPort = Number(/on 127\.0\.0\.1:(\d+), PID/.exec(output)[1]);
+		const server = { host: '127.0.0.1', port: pgPort, user: 'postgres', password: 'getcourse-bot-local' };
+		const documented = fs.readFileSync(path.join(REPO, 'docs', 'nodes.md'), 'utf8').split('\n').find((l) => l.startsWith('https://n8n.example.com/webhook/getcourse?secret=SECRET&'));
+		const values = {
+			'object.user.id': '45678902',
+			'object.user.email': 'olga@example.ru',
+			'object.id': '700000125',
+			'object.status': 'new',
+			'object.training_id': '889900',
+			'object.lesson_id': '2223334',
+			'object.text': 'Готово, проверьте',
+			'object.created_at': '2026-02-04 10:00:00',
+		};
+		const base = /Editor:\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(output)[1];
+		const url = documented
+			.replace('https://n8n.example.com', base)
+			.replace('SECRET', encodeURIComponent(secret))
+			.replace(/\{(object\.[a-z_.]+)\}/g, (_, key) => encodeURIComponent(values[key]));
+		expect(url).not.toMatch(/[{}]/);
+		const res = await rt.httpRequest(url);
+		expect({ status: res.status, body: res.json }).toMatchObject({ status: 200, body: { status: 'stored' } });
+		let note;
+		const deadline = Date.now() + 60000;
+		while (!note && Date.now() < deadline) {
+			note = await rt.withPg(server, 'getcourse_bot', async (c) => (await c.query(`SELECT n.chat_id, e.user_email, e.answer_text FROM notifications n JOIN webhook_events e ON e.id = n.webhook_event_id WHERE e.answer_id = '700000125'`)).rows[0]);
+			if (!note) await new Promise((r) => setTimeout(r, 250));
+		}
+		expect(note).toEqual({ chat_id: '100000002', user_email: 'olga@example.ru', answer_text: 'Готово, проверьте' });
+	});
+
 	test('Ctrl-C stops n8n first, then PostgreSQL: exit 0, no dropped connections, nothing left running', async () => {
 		const n8nPid = Number(/n8n PID (\d+) ready/.exec(output)[1]);
 		const pgPid = Number(/embedded PostgreSQL .* PID (\d+), up in/.exec(output)[1]);

@@ -1,15 +1,16 @@
 import { configWithoutCloudSupport } from '@n8n/node-cli/eslint';
 
-// Not the n8n Cloud config: this self-hosted package needs runtime dependencies (pg, zod)
-// and ships a command line, which Cloud-verified community nodes may not have.
+// Not n8n's Cloud config (`config`) but `configWithoutCloudSupport`, with "strict": false in
+// package.json: n8n Cloud runs only verified community nodes without runtime dependencies, and
+// this package needs `pg` (its own connection pool, claims with FOR UPDATE SKIP LOCKED, advisory
+// locks; n8n offers nodes no database connection) and `zod`, ships a command line (`bin`) and is
+// meant for self-hosted n8n, where the Community Nodes installer brings its dependencies.
+// `usableAsTool` is declared in every non-trigger node (nodes/shared/agentTool.ts), not turned off.
 export default [
 	...configWithoutCloudSupport,
 	{
 		rules: {
 			'@n8n/community-nodes/no-runtime-dependencies': 'off',
-			// No node of this package is an AI tool: each one writes (claims events, stores or sends
-			// messages, deletes logs, edits reference data), and an agent must not (issue 11).
-			'@n8n/community-nodes/node-usable-as-tool': 'off',
 			// Database credentials are not APIs (n8n's own is named "postgres").
 			'n8n-nodes-base/node-class-description-credentials-name-unsuffixed': 'off',
 		},
@@ -36,5 +37,11 @@ export default [
 		rules: { '@n8n/community-nodes/require-node-api-error': 'off' },
 	},
 	{ files: ['lib/cli/**/*.ts'], rules: { 'no-console': 'off' } },
+	{
+		// `getcourse-bot backup` / `restore` run PostgreSQL's own pg_dump and pg_restore (execFile, no
+		// shell, fixed arguments). Command line only: no node imports lib/backup (test/unit/packageMeta.test.ts).
+		files: ['lib/backup/**/*.ts'],
+		rules: { '@n8n/community-nodes/no-dangerous-functions': 'off' },
+	},
 	{ ignores: ['dist/**', 'test/**', 'bench/**', 'scripts/**', 'gulpfile.js', 'jest*.config.js', '.ci/**', '.data/**'] },
 ];

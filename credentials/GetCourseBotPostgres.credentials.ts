@@ -11,7 +11,7 @@ export class GetCourseBotPostgres implements ICredentialType {
 
 	icon: Icon = { light: 'file:../icons/getcourse.svg', dark: 'file:../icons/getcourse.dark.svg' };
 
-	documentationUrl = 'https://github.com/getcourse-bot/n8n-nodes-getcourse-bot#configuration';
+	documentationUrl = 'https://github.com/getcourse-bot/n8n-nodes-getcourse-bot/blob/main/docs/nodes.md#getcourse-bot-postgresql';
 
 	properties: INodeProperties[] = [
 		{

@@ -7,7 +7,7 @@ export class GetCourseBotTelegramApi implements ICredentialType {
 
 	icon: Icon = { light: 'file:../icons/telegram.svg', dark: 'file:../icons/telegram.dark.svg' };
 
-	documentationUrl = 'https://core.telegram.org/bots/api#authorizing-your-bot';
+	documentationUrl = 'https://github.com/getcourse-bot/n8n-nodes-getcourse-bot/blob/main/docs/nodes.md#getcourse-bot-telegram';
 
 	properties: INodeProperties[] = [
 		{

@@ -12,7 +12,7 @@ export class GetCourseBotWebhookSecret implements ICredentialType {
 
 	icon: Icon = { light: 'file:../icons/getcourse.svg', dark: 'file:../icons/getcourse.dark.svg' };
 
-	documentationUrl = 'https://github.com/getcourse-bot/n8n-nodes-getcourse-bot#getcourse-trigger';
+	documentationUrl = 'https://github.com/getcourse-bot/n8n-nodes-getcourse-bot/blob/main/docs/nodes.md#getcourse-webhook-secret';
 
 	properties: INodeProperties[] = [
 		{

@@ -15,7 +15,10 @@
  *      folder in <data>/n8n, the package linked, the credentials imported under the names the
  *      templates use (PostgreSQL; the webhook secret; Telegram when TELEGRAM_BOT_TOKEN is set), the
  *      templates imported (once; --reset-workflows re-imports them) and published
- *   6. n8n on http://127.0.0.1:5678 (N8N_PORT or --port)
+ *   6. n8n on http://127.0.0.1:5678 (N8N_PORT or --port), allowed to read files in <data>/n8n-files
+ *      (N8N_RESTRICT_FILE_ACCESS_TO), where <data>/n8n-files/reference gets the sample reference
+ *      tables the imported "Reference sync" points at (scripts/start/referenceFiles.js); the
+ *      templates' successful executions are saved (a local trial: something to look at)
  *
  * Ctrl-C (SIGINT) or SIGTERM: n8n is stopped first (SIGTERM, waited for), then the embedded
  * PostgreSQL. Both run in process groups of their own, so the terminal's Ctrl-C reaches only this
@@ -39,6 +42,7 @@ const rt = require('./n8n');
 const { distLib } = require('./n8n/paths');
 const { ensureBuilt } = require('./start/build');
 const { choosePostgres, cliEnv } = require('./start/database');
+const { prepareReferenceFiles, restrictFileAccessTo } = require('./start/referenceFiles');
 const { readOrCreateSecret, webhookSecret } = require('./start/secrets');
 const { importAndPublish } = require('./start/templates');
 
@@ -119,6 +123,8 @@ async function main() {
 	fs.mkdirSync(userFolder, { recursive: true });
 	const encryptionKey = process.env.N8N_ENCRYPTION_KEY || readOrCreateSecret(path.join(userFolder, 'encryption-key')).value;
 	const port = Number(opt('--port', process.env.N8N_PORT || 5678));
+	const reference = prepareReferenceFiles(dataDir);
+	if (reference.copied.length) say(`sample reference files put into ${reference.referenceDir}: ${reference.copied.join(', ')}`);
 	const n8n = rt.createInstance({
 		userFolder,
 		port,
@@ -134,6 +140,8 @@ async function main() {
 			// node wait for its one expression isolate: ~30 GetCourse calls/s on 2 cores against ~180
 			// with the in-process engine of n8n 1.x (bench/RESULTS.md). N8N_EXPRESSION_ENGINE=vm keeps n8n's default.
 			N8N_EXPRESSION_ENGINE: process.env.N8N_EXPRESSION_ENGINE || 'legacy',
+			// n8n 2.x reads files only below these folders; the template "Reference sync" reads the school's CSVs there
+			N8N_RESTRICT_FILE_ACCESS_TO: restrictFileAccessTo(reference.filesDir),
 		},
 	});
 	await n8n.init();
@@ -161,6 +169,7 @@ async function main() {
 		n8nDb,
 		credentialIds: new Map(credentials.map((c) => [c.name, c.id])),
 		hasToken: !!token,
+		referenceDir: reference.referenceDir,
 		reset: args.includes('--reset-workflows'),
 		say,
 	});
@@ -187,8 +196,11 @@ async function main() {
     curl -s -X POST '${webhook}' -H 'content-type: application/json' \\
       -d '{"json":{"ts64":1770109511,"eventType":"getcourse/lessonAnswerCreated","answer":{"id":"700000124","status":"new","user_id":45678901,"lesson_id":2223334,"training_id":889900,"text":"Готово"}}}'
 
-  Reference data (mentors, students, mapping, …): the GetCourse Reference Data node (workflow
-  "Reference sync", from a CSV or a Google Sheet) or \`npm run cli -- import <table> <file.csv>\`; see README.
+  Reference data: ${reference.referenceDir}
+            mentors.csv … mapping.csv (samples to start with: edit them), loaded by the workflow
+            "Reference sync" (open it, Execute workflow) or \`npm run cli -- import <table> <file.csv>\`
+  What happened: the pipeline's Executions tab (successful runs are saved here), \`npm run cli -- stats\`,
+            the tables webhook_events and notifications (docs/troubleshooting.md)
   Ctrl-C stops n8n${embedded ? ', then the embedded PostgreSQL' : ''}.
 `);
 	// If n8n dies on its own, stop the rest too.

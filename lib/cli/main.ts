@@ -44,6 +44,10 @@ async function run(argv: string[]): Promise<number> {
 	try {
 		return await command.run({ args, settings, db: getDb(settings) });
 	} catch (err) {
+		// The seed's "tables are not created": say so, and the fix, instead of the driver's words alone.
+		if ((err as { code?: string })?.code === '42P01') {
+			throw new Error(`${(err as Error).message} in schema "${settings.schema}" of database "${settings.database}": the tables are not created (or not up to date): run "getcourse-bot init"`);
+		}
 		// A combination of flags the parser cannot judge alone (retry --mentor without --failed).
 		if (!(err instanceof UsageError)) throw err;
 		console.error(`getcourse-bot ${name}: ${err.message}; see "getcourse-bot ${name} --help"`);

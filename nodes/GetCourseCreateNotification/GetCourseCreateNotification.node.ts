@@ -19,9 +19,11 @@ import {
 } from '../../lib/notify/createNotifications';
 import { DEFAULT_STAFF_TEMPLATE, DEFAULT_TEMPLATE, PLACEHOLDERS, STAFF_PLACEHOLDERS } from '../../lib/notify/template';
 import { chatIdProblem } from '../../lib/telegram/chatId';
+import { NOT_AN_AGENT_TOOL } from '../shared/agentTool';
 import { credentialTestMethods, dbFor } from '../shared/database';
 import { batchFailure, itemFailure } from '../shared/errors';
 import { lessonLinkProperties, readLessonLink } from '../shared/lessonLink';
+import { CUSTOM_TYPE, NOTIFICATION_TYPE_OPTIONS, notificationTypeOf } from './notificationType';
 import { logRun } from '../shared/runLog';
 import { readTimeZone, timeZoneProperty } from '../shared/timeZone';
 
@@ -37,10 +39,13 @@ export class GetCourseCreateNotification implements INodeType {
 		version: 1,
 		subtitle: '={{ $parameter["recipient"] === "staff" ? "staff alert" : "to the mentor" }}',
 		description: 'Render the Telegram message for each event and queue it once (deduplicated per event)',
+		// used as it is by the editor's Docs link (a codex link gets ?utm_… appended after the #anchor)
+		documentationUrl: 'https://github.com/getcourse-bot/n8n-nodes-getcourse-bot/blob/main/docs/nodes.md#getcourse-create-notification',
 		defaults: { name: 'GetCourse Create Notification' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'getCourseBotPostgres', required: true, testedBy: 'getCourseBotPostgresTest' }],
+		usableAsTool: NOT_AN_AGENT_TOOL,
+		credentials: [{ name: 'getCourseBotPostgres', displayName: 'PostgreSQL Database', required: true, testedBy: 'getCourseBotPostgresTest' }],
 		properties: [
 			{
 				displayName: 'Recipient',
@@ -75,10 +80,21 @@ export class GetCourseCreateNotification implements INodeType {
 			{
 				displayName: 'Notification Type',
 				name: 'notificationType',
-				type: 'string',
+				type: 'options',
+				noDataExpression: true,
+				options: NOTIFICATION_TYPE_OPTIONS,
 				default: DEFAULT_NOTIFICATION_TYPE,
 				description: 'Stored in notifications.type; an event gets at most one notification of each type',
 				displayOptions: { show: { recipient: ['mentor'] } },
+			},
+			{
+				displayName: 'Custom Type Name',
+				name: 'customNotificationType',
+				type: 'string',
+				default: '',
+				placeholder: 'homework_digest_copy',
+				description: 'Letters, digits and underscores (up to 50); not one of the types the package itself writes',
+				displayOptions: { show: { recipient: ['mentor'], notificationType: [CUSTOM_TYPE] } },
 			},
 			{
 				displayName: 'Staff Chat ID',
@@ -123,8 +139,10 @@ export class GetCourseCreateNotification implements INodeType {
 				prepare = (json) => prepareStaffAlert(json, { template, type: STAFF_ALERT_TYPE, timeZone, chatId });
 			} else {
 				const template = this.getNodeParameter('template', 0, DEFAULT_TEMPLATE) as string;
-				const type = String(this.getNodeParameter('notificationType', 0, DEFAULT_NOTIFICATION_TYPE)).trim();
-				if (!type) throw new NodeOperationError(this.getNode(), 'Notification Type must not be empty');
+				const type = notificationTypeOf(
+					String(this.getNodeParameter('notificationType', 0, DEFAULT_NOTIFICATION_TYPE)),
+					String(this.getNodeParameter('customNotificationType', 0, '')),
+				);
 				const link = readLessonLink(this);
 				prepare = (json) => prepareNotification(json, { template, type, timeZone, link });
 			}

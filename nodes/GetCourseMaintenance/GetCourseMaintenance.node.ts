@@ -17,6 +17,7 @@ import { retryFailedSends } from '../../lib/notify/retryFailed';
 import { retryUnresolved } from '../../lib/resolve/retry';
 import { reviewReport } from '../../lib/db/reviewReport';
 import { reportPeriod } from '../../lib/review/report';
+import { NOT_AN_AGENT_TOOL } from '../shared/agentTool';
 import { credentialTestMethods, dbFor } from '../shared/database';
 import { batchFailure } from '../shared/errors';
 import { boundedNumber } from '../shared/parameters';
@@ -35,10 +36,13 @@ export class GetCourseMaintenance implements INodeType {
 		subtitle:
 			'={{ {"cleanup": "Clean Up Logs", "stats": "Backlog Stats", "retryUnresolved": "Retry Unresolved", "retryFailedSends": "Retry Failed Sends", "reviewReport": "Review Report", "setupDatabase": "Set Up Database"}[$parameter["operation"]] }}',
 		description: 'Set up or upgrade the GetCourse Bot database, clean up logs, report the backlog and answer checking, retry unresolved events and failed sends',
+		// used as it is by the editor's Docs link (a codex link gets ?utm_… appended after the #anchor)
+		documentationUrl: 'https://github.com/getcourse-bot/n8n-nodes-getcourse-bot/blob/main/docs/nodes.md#getcourse-maintenance',
 		defaults: { name: 'GetCourse Maintenance' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'getCourseBotPostgres', required: true, testedBy: 'getCourseBotPostgresTest' }],
+		usableAsTool: NOT_AN_AGENT_TOOL,
+		credentials: [{ name: 'getCourseBotPostgres', displayName: 'PostgreSQL Database', required: true, testedBy: 'getCourseBotPostgresTest' }],
 		properties: [
 			{
 				displayName: 'Operation',

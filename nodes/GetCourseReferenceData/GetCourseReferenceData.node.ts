@@ -15,6 +15,7 @@ import { DEFAULT_IGNORED_COLUMNS } from '../../lib/reference/source';
 import { LOG_SOURCE, syncReferenceData } from '../../lib/reference/sync';
 import { REFERENCE_TABLES, TABLES } from '../../lib/reference/tables';
 import { readEffectiveTime } from '../../lib/reference/time';
+import { NOT_AN_AGENT_TOOL } from '../shared/agentTool';
 import { credentialTestMethods, dbFor } from '../shared/database';
 import { batchFailure, itemFailure } from '../shared/errors';
 import { logRun } from '../shared/runLog';
@@ -59,7 +60,6 @@ const sync = { show: { operation: ['syncVersions'] } };
 const assign = { show: { operation: ['assignMentor'] } };
 const close = { show: { operation: ['close'] } };
 
-// Not usable as an AI agent tool on purpose (eslint.config.mjs): it writes reference data.
 export class GetCourseReferenceData implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'GetCourse Reference Data',
@@ -70,10 +70,13 @@ export class GetCourseReferenceData implements INodeType {
 		subtitle:
 			'={{ $parameter["operation"] === "assignMentor" ? "Assign Mentor" : (($parameter["operation"] === "close" ? "Close " : "Sync ") + ($parameter["table"] || "")) }}',
 		description: 'Keep mentors, students, trainings, lessons and the student–mentor mapping as versions (valid_from / valid_to), never edited in place',
+		// used as it is by the editor's Docs link (a codex link gets ?utm_… appended after the #anchor)
+		documentationUrl: 'https://github.com/getcourse-bot/n8n-nodes-getcourse-bot/blob/main/docs/nodes.md#getcourse-reference-data',
 		defaults: { name: 'GetCourse Reference Data' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'getCourseBotPostgres', required: true, testedBy: 'getCourseBotPostgresTest' }],
+		usableAsTool: NOT_AN_AGENT_TOOL,
+		credentials: [{ name: 'getCourseBotPostgres', displayName: 'PostgreSQL Database', required: true, testedBy: 'getCourseBotPostgresTest' }],
 		properties: [
 			{
 				displayName: 'Operation',

@@ -11,6 +11,7 @@ import { withTransaction, type Db } from '../../lib/db/pool';
 import { DEFAULT_RETRY_SCHEDULE_MINUTES, parseRetrySchedule } from '../../lib/resolve/backoff';
 import { LOG_SOURCE, resolveMentors, type ResolvedEvent, type UnresolvedEvent } from '../../lib/resolve/resolveMentors';
 import { releaseStart, startsIn } from '../../lib/store/coalescedStart';
+import { NOT_AN_AGENT_TOOL } from '../shared/agentTool';
 import { credentialTestMethods, dbFor } from '../shared/database';
 import { batchFailure } from '../shared/errors';
 import { boundedNumber } from '../shared/parameters';
@@ -28,11 +29,14 @@ export class GetCourseResolveMentor implements INodeType {
 		version: 1,
 		subtitle: '={{"up to " + $parameter["batchSize"] + " events"}}',
 		description: 'Claim stored GetCourse events and find the mentor of each student at the event date',
+		// used as it is by the editor's Docs link (a codex link gets ?utm_… appended after the #anchor)
+		documentationUrl: 'https://github.com/getcourse-bot/n8n-nodes-getcourse-bot/blob/main/docs/nodes.md#getcourse-resolve-mentor',
 		defaults: { name: 'GetCourse Resolve Mentor' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+		usableAsTool: NOT_AN_AGENT_TOOL,
 		outputNames: ['Resolved', 'Unresolved'],
-		credentials: [{ name: 'getCourseBotPostgres', required: true, testedBy: 'getCourseBotPostgresTest' }],
+		credentials: [{ name: 'getCourseBotPostgres', displayName: 'PostgreSQL Database', required: true, testedBy: 'getCourseBotPostgresTest' }],
 		hints: [
 			{
 				message:

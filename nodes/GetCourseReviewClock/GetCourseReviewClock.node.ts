@@ -7,6 +7,7 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import type { Db } from '../../lib/db/pool';
+import { NOT_AN_AGENT_TOOL } from '../shared/agentTool';
 import { credentialTestMethods, dbFor } from '../shared/database';
 import { batchFailure } from '../shared/errors';
 import { lessonLinkProperties } from '../shared/lessonLink';
@@ -40,10 +41,13 @@ export class GetCourseReviewClock implements INodeType {
 		version: 1,
 		subtitle: '={{ {"remind": "Reminders and Escalations", "digest": "Daily Digests", "weeklyReport": "Weekly Report"}[$parameter["operation"]] }}',
 		description: 'Every answer checked on time: reminders to mentors, escalations to staff, daily digests and a weekly report',
+		// used as it is by the editor's Docs link (a codex link gets ?utm_… appended after the #anchor)
+		documentationUrl: 'https://github.com/getcourse-bot/n8n-nodes-getcourse-bot/blob/main/docs/nodes.md#getcourse-review-clock',
 		defaults: { name: 'GetCourse Review Clock' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'getCourseBotPostgres', required: true, testedBy: 'getCourseBotPostgresTest' }],
+		credentials: [{ name: 'getCourseBotPostgres', required: true, testedBy: 'getCourseBotPostgresTest', displayName: 'PostgreSQL Database' }],
+		usableAsTool: NOT_AN_AGENT_TOOL,
 		hints: [
 			{
 				message:

@@ -15,6 +15,7 @@ import { checkRequestTimeout, resolveSendOptions } from '../../lib/telegram/send
 import { redact } from '../../lib/db/connectionErrors';
 import type { Db } from '../../lib/db/pool';
 import { credentialsOf } from '../shared/credentialCache';
+import { NOT_AN_AGENT_TOOL } from '../shared/agentTool';
 import { credentialTestMethods, dbFor, TELEGRAM_CREDENTIAL } from '../shared/database';
 import { logRun } from '../shared/runLog';
 import { n8nPostJson } from '../shared/telegramTransport';
@@ -31,12 +32,15 @@ export class GetCourseSendPending implements INodeType {
 		version: 1,
 		subtitle: '={{"up to " + $parameter["maxMessages"] + " messages, " + ($parameter["options"]["messagesPerSecond"] || 29) + "/s"}}',
 		description: 'Send pending mentor notifications and staff alerts to Telegram, paced to its limits, each once',
+		// used as it is by the editor's Docs link (a codex link gets ?utm_… appended after the #anchor)
+		documentationUrl: 'https://github.com/getcourse-bot/n8n-nodes-getcourse-bot/blob/main/docs/nodes.md#getcourse-send-pending',
 		defaults: { name: 'GetCourse Send Pending' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
+		usableAsTool: NOT_AN_AGENT_TOOL,
 		credentials: [
-			{ name: 'getCourseBotPostgres', required: true, testedBy: 'getCourseBotPostgresTest' },
-			{ name: 'getCourseBotTelegramApi', required: true },
+			{ name: 'getCourseBotPostgres', displayName: 'PostgreSQL Database', required: true, testedBy: 'getCourseBotPostgresTest' },
+			{ name: 'getCourseBotTelegramApi', displayName: 'Telegram Bot', required: true },
 		],
 		hints: [
 			{

@@ -11,6 +11,7 @@ import { CREDENTIALS } from '../../lib/credentialNames';
 import type { FieldMap } from '../../lib/payload/fields';
 import { LOG_SOURCE, storeEvents } from '../../lib/store/storeEvents';
 import { withClient, type Db } from '../../lib/db/pool';
+import { NOT_AN_AGENT_TOOL } from '../shared/agentTool';
 import { credentialTestMethods, dbFor } from '../shared/database';
 import { batchFailure } from '../shared/errors';
 import { fieldsNoticeProperty, fieldsProperty, notifyCommentsProperty, notifyStatusesProperty, parseNotifyStatuses } from '../shared/intakeProperties';
@@ -36,13 +37,17 @@ export class GetCourseStoreEvent implements INodeType {
 		defaultVersion: 2,
 		subtitle: '={{"notify on: " + [].concat($parameter["notifyStatuses"] || []).join(", ")}}',
 		description: "Validate a GetCourse call received by n8n's own Webhook node and store it once in webhook_events",
+		// used as it is by the editor's Docs link (a codex link gets ?utm_… appended after the #anchor)
+		documentationUrl: 'https://github.com/getcourse-bot/n8n-nodes-getcourse-bot/blob/main/docs/nodes.md#getcourse-store-event',
 		defaults: { name: 'GetCourse Store Event' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
+		usableAsTool: NOT_AN_AGENT_TOOL,
 		credentials: [
-			{ name: 'getCourseBotPostgres', required: true, testedBy: 'getCourseBotPostgresTest' },
+			{ name: 'getCourseBotPostgres', displayName: 'PostgreSQL Database', required: true, testedBy: 'getCourseBotPostgresTest' },
 			{
 				name: 'getCourseBotWebhookSecret',
+				displayName: 'Webhook Secret',
 				required: false,
 				testedBy: 'getCourseWebhookSecretTest',
 				displayOptions: { show: { '@version': [2] } },

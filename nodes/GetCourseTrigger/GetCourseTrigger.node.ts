@@ -26,12 +26,14 @@ export class GetCourseTrigger implements INodeType {
 		version: 1,
 		subtitle: '={{"/" + $parameter["path"] + ($parameter["start"] === "never" ? " · store only" : $parameter["start"] === "eachNew" ? " · per event" : "")}}',
 		description: 'Receive GetCourse homework calls (Tech API or process "Вызвать URL"), store them once and start the workflow for new ones',
+		// used as it is by the editor's Docs link (a codex link gets ?utm_… appended after the #anchor)
+		documentationUrl: 'https://github.com/getcourse-bot/n8n-nodes-getcourse-bot/blob/main/docs/nodes.md#getcourse-trigger',
 		defaults: { name: 'GetCourse Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
-			{ name: 'getCourseBotWebhookSecret', required: true, testedBy: 'getCourseWebhookSecretTest' },
-			{ name: 'getCourseBotPostgres', required: true, testedBy: 'getCourseBotPostgresTest' },
+			{ name: 'getCourseBotWebhookSecret', displayName: 'Webhook Secret', required: true, testedBy: 'getCourseWebhookSecretTest' },
+			{ name: 'getCourseBotPostgres', displayName: 'PostgreSQL Database', required: true, testedBy: 'getCourseBotPostgresTest' },
 		],
 		webhooks: [
 			// isFullPath: the URL is <n8n>/webhook/<path>, as typed into GetCourse (not <webhookId>/<path>)

@@ -113,7 +113,10 @@ describe('the npm pack tarball installed as n8n installs community packages', ()
 			'LICENSE',
 			PKG.bin['getcourse-bot'],
 			'dist/lib/db/schema.sql',
-			...fs.readdirSync(path.join(REPO, 'workflows')).map((f) => `dist/workflows/${f}`),
+			...fs
+				.readdirSync(path.join(REPO, 'workflows'), { recursive: true })
+				.filter((f) => fs.statSync(path.join(REPO, 'workflows', f)).isFile())
+				.map((f) => `dist/workflows/${f}`),
 			...[...nodes, ...credentials].flatMap((x) => [x.file.replace(/^\.\//, ''), ...x.iconFiles]),
 		];
 		expect(required.filter((f) => !tarballFiles.includes(f))).toEqual([]);

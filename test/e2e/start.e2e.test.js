@@ -153,6 +153,94 @@ describe('npm start', () => {
 		}
 	});
 
+	test('puts the sample reference files where n8n may read them, and "Reference sync" loads them as imported', async () => {
+		const referenceDir = path.join(fs.realpathSync(dataDir), 'n8n-files', 'reference');
+		for (const table of ['mentors', 'students', 'trainings', 'lessons', 'mapping']) {
+			expect(fs.readFileSync(path.join(referenceDir, `${table}.csv`), 'utf8')).toBe(fs.readFileSync(path.join(REPO, 'workflows', 'samples', `${table}.csv`), 'utf8'));
+		}
+		expect(output).toContain(`Reference data: ${referenceDir}`);
+		const pgPort = Number(/on 127\.0\.0\.1:(\d+), PID/.exec(output)[1]);
+		const server = { host: '127.0.0.1', port: pgPort, user: 'postgres', password: 'getcourse-bot-local' };
+		const stored = await rt.withPg(server, 'getcourse_bot_n8n', async (c) => (await c.query(`SELECT nodes, settings FROM workflow_entity WHERE id = 'gcbReferenceSync1'`)).rows[0]);
+		const folder = stored.nodes.find((n) => n.name === 'Settings').parameters.assignments.assignments.find((a) => a.name === 'folder').value;
+		expect(folder).toBe(referenceDir);
+
+		// the imported workflow as it is, run by n8n's CLI beside the running server (same instance, same file access)
+		const n8n = rt.createInstance({
+			userFolder: path.join(dataDir, 'n8n'),
+			port: Number(/127\.0\.0\.1:(\d+)\//.exec(output.split('\n').find((l) => l.includes('Editor:')))[1]),
+			dbName: 'getcourse_bot_n8n',
+			encryptionKey: fs.readFileSync(path.join(dataDir, 'n8n', 'encryption-key'), 'utf8').trim(),
+			db: server,
+			extra: { N8N_RESTRICT_FILE_ACCESS_TO: path.join(fs.realpathSync(dataDir), 'n8n-files') },
+		});
+		const run = await n8n.execute('gcbReferenceSync1');
+		expect({ finished: run.output.finished, status: run.output.status }).toEqual({ finished: true, status: 'success' });
+		const summaries = Object.entries(run.nodes)
+			.filter(([name]) => name.startsWith('Sync '))
+			.map(([name, items]) => [name, items.find((i) => i.action === 'summary')]);
+		expect(summaries).toHaveLength(5);
+		for (const [name, summary] of summaries) expect({ name, rejected: summary.rejected, created: summary.created > 0 }).toEqual({ name, rejected: 0, created: true });
+		const counts = await rt.withPg(server, 'getcourse_bot', async (c) =>
+			(await c.query(`SELECT (SELECT count(*)::int FROM mentors) AS mentors, (SELECT count(*)::int FROM students) AS students, (SELECT count(*)::int FROM mapping) AS mapping`)).rows[0],
+		);
+		expect(counts).toEqual({ mentors: 2, students: 2, mapping: 2 });
+	});
+
+	test('a new answer for the sample student is routed to the sample mentor, and its successful execution is saved', async () => {
+		const pgPort = Number(/on 127\.0\.0\.1:(\d+), PID/.exec(output)[1]);
+		const server = { host: '127.0.0.1', port: pgPort, user: 'postgres', password: 'getcourse-bot-local' };
+		const executions = async () =>
+			rt.withPg(server, 'getcourse_bot_n8n', async (c) => (await c.query(`SELECT status FROM execution_entity WHERE "workflowId" = 'gcbFullPipeline1' AND status = 'success'`)).rows.length);
+		const before = await executions();
+		const postLine = output.split('\n').find((l) => l.trim().startsWith('curl -s -X POST'));
+		const url = /curl -s -X POST '([^']+)'/.exec(postLine)[1];
+		const body = /-d '([^']+)'/.exec(output.slice(output.indexOf(postLine)))[1];
+		const res = await rt.httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+		expect({ status: res.status, body: res.json }).toMatchObject({ status: 200, body: { status: 'stored' } });
+		let note;
+		const deadline = Date.now() + 60000;
+		while (Date.now() < deadline) {
+			note = await rt.withPg(server, 'getcourse_bot', async (c) => (await c.query(`SELECT chat_id, status FROM notifications n JOIN webhook_events e ON e.id = n.webhook_event_id WHERE e.answer_id = '700000124'`)).rows[0]);
+			if (note && (await executions()) > before) break;
+			await new Promise((r) => setTimeout(r, 250));
+		}
+		// Send Pending is deactivated without TELEGRAM_BOT_TOKEN: the notification waits for the sample mentor's chat
+		expect(note).toEqual({ chat_id: '100000001', status: 'pending' });
+		expect(await executions()).toBeGreaterThan(before);
+	});
+
+	test('the "Вызвать URL" line of docs/nodes.md, filled in as GetCourse does, is stored and routed', async () => {
+		const pgPort = Number(/on 127\.0\.0\.1:(\d+), PID/.exec(output)[1]);
+		const server = { host: '127.0.0.1', port: pgPort, user: 'postgres', password: 'getcourse-bot-local' };
+		const documented = fs.readFileSync(path.join(REPO, 'docs', 'nodes.md'), 'utf8').split('\n').find((l) => l.startsWith('https://n8n.example.com/webhook/getcourse?secret=SECRET&'));
+		const values = {
+			'object.user.id': '45678902',
+			'object.user.email': 'olga@example.ru',
+			'object.id': '700000125',
+			'object.status': 'new',
+			'object.training_id': '889900',
+			'object.lesson_id': '2223334',
+			'object.text': 'Готово, проверьте',
+			'object.created_at': '2026-02-04 10:00:00',
+		};
+		const base = /Editor:\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(output)[1];
+		const url = documented
+			.replace('https://n8n.example.com', base)
+			.replace('SECRET', encodeURIComponent(secret))
+			.replace(/\{(object\.[a-z_.]+)\}/g, (_, key) => encodeURIComponent(values[key]));
+		expect(url).not.toMatch(/[{}]/);
+		const res = await rt.httpRequest(url);
+		expect({ status: res.status, body: res.json }).toMatchObject({ status: 200, body: { status: 'stored' } });
+		let note;
+		const deadline = Date.now() + 60000;
+		while (!note && Date.now() < deadline) {
+			note = await rt.withPg(server, 'getcourse_bot', async (c) => (await c.query(`SELECT n.chat_id, e.user_email, e.answer_text FROM notifications n JOIN webhook_events e ON e.id = n.webhook_event_id WHERE e.answer_id = '700000125'`)).rows[0]);
+			if (!note) await new Promise((r) => setTimeout(r, 250));
+		}
+		expect(note).toEqual({ chat_id: '100000002', user_email: 'olga@example.ru', answer_text: 'Готово, проверьте' });
+	});
+
 	test('Ctrl-C stops n8n first, then PostgreSQL: exit 0, no dropped connections, nothing left running', async () => {
 		const n8nPid = Number(/n8n PID (\d+) ready/.exec(output)[1]);
 		const pgPid = Number(/embedded PostgreSQL .* PID (\d+), up in/.exec(output)[1]);

@@ -88,7 +88,7 @@ describe('getcourse-bot command line', () => {
 	it('an unknown command is exit status 2 with one line', async () => {
 		const r = await cli(['frobnicate']);
 		expect(r.code).toBe(2);
-		expect(r.stderr.trim()).toMatch(/^getcourse-bot: unknown command "frobnicate" \(commands: init, stats, cleanup, retry, import, export, close, check, report; "getcourse-bot help" lists them\)$/);
+		expect(r.stderr.trim()).toMatch(/^getcourse-bot: unknown command "frobnicate" \(commands: init, stats, cleanup, retry, import, export, close, check, report, backup, restore; "getcourse-bot help" lists them\)$/);
 	});
 
 	it.each(['init', 'stats', 'cleanup', 'retry', 'import', 'export', 'close', 'check'])('%s refuses an unknown option with one line and exit status 2, touching nothing', async (command) => {

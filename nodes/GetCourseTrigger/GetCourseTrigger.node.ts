@@ -100,7 +100,7 @@ export class GetCourseTrigger implements INodeType {
 		} catch (err) {
 			// A set-up problem of this node: nothing is stored, GetCourse calls again later.
 			this.logger.warn(`GetCourse Trigger answered 503: ${(err as Error).message}`);
-			return answer(503, { ok: false, status: 'unavailable', reason: 'the GetCourse Trigger node is not set up; call again later' }, { 'Retry-After': '300' });
+			return answer(503, { ok: false, status: 'unavailable', reason: 'the GetCourse Trigger node could not read its settings; call again later' }, { 'Retry-After': '300' });
 		}
 		const result = await receiveWebhook(
 			intake.db,

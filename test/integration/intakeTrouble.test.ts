@@ -85,6 +85,7 @@ async function until<T>(what: string, fn: () => Promise<T>, tries = 400): Promis
 
 it('a table lock held for 30 s: 503 while the lock is still held, nothing stored; the call sent again afterwards is stored once', async () => {
 	const locker = await adminClient();
+	locker.on('error', () => undefined); // its session is ended below
 	const watcher = await adminClient();
 	cleanups.push(() => locker.end(), () => watcher.end());
 	const lockPid = (await locker.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
@@ -102,7 +103,7 @@ it('a table lock held for 30 s: 503 while the lock is still held, nothing stored
 	expect(first.headers['retry-after']).toBe('10');
 	expect(logs).toEqual([expect.stringMatching(/^warn: GetCourse Trigger answered 503 \(busy\): a lock held by another session: canceling statement due to lock timeout/)]);
 
-	await watcher.query('SELECT pg_cancel_backend($1)', [lockPid]); // ends the 30 s early: its transaction rolls back
+	await watcher.query('SELECT pg_terminate_backend($1)', [lockPid]); // ends the 30 s early: its session goes, the transaction rolls back
 	await holding;
 	const again = await call(t.credential, '800001');
 	expect(again.status).toBe(200);
@@ -223,6 +224,18 @@ it('refused calls of one minute become one line when the minute is over, written
 	]);
 	expect(pendingIntakeLog()).toEqual([{ kind: 'refused', status: 'too_large', source: 'process', count: 1 }]);
 	await flushIntakeLog({ all: true });
+});
+
+it('a set-up problem of the node itself (empty secret credential) is 503 too: nothing stored, GetCourse calls again', async () => {
+	const logs: string[] = [];
+	const a = await runWebhook(trigger, {
+		credentials: { getCourseBotPostgres: t.credential as never, getCourseBotWebhookSecret: { secret: '' } },
+		query: { ...processQuery('800501'), secret: 'anything' },
+		logs,
+	});
+	expectUnavailable(a, /could not read its settings/);
+	expect(a.headers['retry-after']).toBe('300');
+	expect(logs).toEqual(['warn: GetCourse Trigger answered 503: the GetCourse Webhook Secret credential is empty']);
 });
 
 describe('a schema older than the package', () => {

@@ -30,6 +30,12 @@ export function isOutdatedSchemaError(err: unknown): boolean {
 	return err instanceof SchemaOutdatedError || OUTDATED_CODES.has((err as { code?: string })?.code ?? '');
 }
 
+/** Whether assertSchemaCurrent would ask the database (callers can skip taking a connection). */
+export function schemaCheckDue(db: Db): boolean {
+	const s = state.get(db.key ?? db.settings.schema);
+	return !s || s.okAt === null || Date.now() - s.okAt >= RECHECK_OK_MS;
+}
+
 /** Forget that the schema was found current (a statement met a missing column after all). */
 export function forgetSchemaCheck(db: Db): void {
 	const s = state.get(db.key ?? db.settings.schema);

@@ -8,8 +8,8 @@ import type {
 } from 'n8n-workflow';
 import { normaliseSettings, type PgSettings } from '../../lib/config';
 import { getIntakeDb, type IntakeLimits } from '../../lib/db/intakeDb';
-import { getDb, type Db } from '../../lib/db/pool';
-import { assertSchemaCurrent } from '../../lib/db/schemaGate';
+import { getDb, withClient, type Db } from '../../lib/db/pool';
+import { assertSchemaCurrent, schemaCheckDue } from '../../lib/db/schemaGate';
 import { checkSetup } from '../../lib/db/setupCheck';
 import { credentialsOf } from './credentialCache';
 import { testWebhookSecret } from './webhookSecret';
@@ -30,7 +30,8 @@ export function settingsFromCredential(data: ICredentialDataDecryptedObject): Pg
 export async function dbFor(ctx: IExecuteFunctions | IWebhookFunctions, { schema = 'current' }: { schema?: 'current' | 'any' } = {}): Promise<Db> {
 	const data = await credentialsOf(ctx, POSTGRES_CREDENTIAL);
 	const db = getDb(settingsFromCredential(data));
-	if (schema === 'current') await assertSchemaCurrent(db.pool, db);
+	// through connect(): a connection failure reads as describeConnectionError has it (host, why, what to check)
+	if (schema === 'current' && schemaCheckDue(db)) await withClient(db, (c) => assertSchemaCurrent(c, db));
 	return db;
 }
 

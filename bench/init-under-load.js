@@ -20,6 +20,10 @@
  *
  * Printed per phase: how long init took, the longest time between two stored events (the
  * longest block of intake), the slowest single call, calls that failed (intake would answer 503).
+ *
+ * It works in a database of its own (BENCH_DATABASE, default gcb_bench_init, created and dropped):
+ * a concurrent index build waits for every older snapshot of its database, so tests of other
+ * work in the shared `test` database would be measured too.
  */
 const path = require('node:path');
 const fs = require('node:fs');
@@ -37,10 +41,23 @@ const testPgConfig = require(path.join(ROOT, 'test/support/pgEnv.js'));
 const ROWS = Number(process.env.BENCH_ROWS || 1_000_000);
 const NOTIFICATIONS = Math.min(ROWS, Number(process.env.BENCH_NOTIFICATIONS || 100_000));
 const PACE_MS = Number(process.env.BENCH_PACE_MS || 20);
-const cfg = testPgConfig();
+const BENCH_DB = process.env.BENCH_DATABASE || 'gcb_bench_init';
+const server = testPgConfig();
+const cfg = { ...server, database: BENCH_DB };
 
 function credentialFor(schema) {
 	return { hostExternal: cfg.host, port: cfg.port, user: cfg.user, password: cfg.password, database: cfg.database, schema, connectionTimeout: 10 };
+}
+
+/** A statement on the server's own test database (creating and dropping the bench's). */
+async function onServer(sql) {
+	const c = new Client({ ...server, application_name: 'bench-init-under-load' });
+	await c.connect();
+	try {
+		await c.query(sql);
+	} finally {
+		await c.end();
+	}
 }
 
 async function admin(schema) {
@@ -216,6 +233,8 @@ async function main() {
 	header('init on a big database while intake goes on', `${fmt(ROWS)} seed-shaped webhook_events, ${fmt(NOTIFICATIONS)} notifications; one call every ${PACE_MS} ms`);
 	const rows = [];
 	const schemas = [];
+	await onServer(`DROP DATABASE IF EXISTS "${BENCH_DB}"`);
+	await onServer(`CREATE DATABASE "${BENCH_DB}"`);
 	try {
 		const schema = `bench_init_${randomBytes(3).toString('hex')}`;
 		schemas.push(schema);
@@ -241,11 +260,8 @@ async function main() {
 		report(rows);
 	} finally {
 		await closeAllPools();
-		if (process.env.BENCH_KEEP !== '1') {
-			const c = await admin();
-			for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-			await c.end();
-		}
+		if (process.env.BENCH_KEEP !== '1') await onServer(`DROP DATABASE IF EXISTS "${BENCH_DB}"`);
+		else console.log(`kept database ${BENCH_DB}, schemas ${schemas.join(', ')}`);
 	}
 }
 

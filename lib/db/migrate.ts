@@ -235,7 +235,7 @@ export async function migrate(db: Db, opts: MigrateOptions = {}): Promise<Migrat
 	// of the migrations end with it instead of going back into the pool.
 	return withTestClient(db.settings, async (c) => {
 		await checkServer(c);
-		await c.query('SELECT pg_advisory_lock(hashtext($1))', [LOCK_KEY]);
+		await lockSchemaChanges(c);
 		try {
 			await c.query(`CREATE SCHEMA IF NOT EXISTS ${q}`);
 			const before = await inspectSchema(c, schema, { countRows: true, migrations });
@@ -260,6 +260,19 @@ export async function migrate(db: Db, opts: MigrateOptions = {}): Promise<Migrat
 			await c.query('SELECT pg_advisory_unlock(hashtext($1))', [LOCK_KEY]).catch(() => undefined);
 		}
 	});
+}
+
+/**
+ * The advisory lock that serialises inits, polled rather than waited for: a session waiting in
+ * pg_advisory_lock holds a snapshot, and an index built CONCURRENTLY by the session holding the
+ * lock waits for every older snapshot of the database: the two would deadlock.
+ */
+async function lockSchemaChanges(c: PoolClient): Promise<void> {
+	for (;;) {
+		const r = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [LOCK_KEY]);
+		if (r.rows[0].ok) return;
+		await new Promise((resolve) => setTimeout(resolve, 200));
+	}
 }
 
 async function checkServer(c: Queryable): Promise<void> {

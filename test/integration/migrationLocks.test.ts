@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { loadMigrations, migrate, type Migration } from '../../lib/db/migrate';
-import { closeAllPools } from '../../lib/db/pool';
+import { normaliseSettings } from '../../lib/config';
+import { closeAllPools, getDb } from '../../lib/db/pool';
 import { createTestDb, type TestDb } from '../support/db';
 import { loadStartingPoint } from '../support/migrationFixtures';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -74,6 +75,14 @@ it('builds indexes concurrently on big tables; an invalid leftover of an interru
 	} finally {
 		await c.end();
 	}
+});
+
+it('two inits at once while indexes are built concurrently: one waits for the other without a deadlock', async () => {
+	const t = await fresh('mig_twice', 'seed-v2');
+	const other = getDb(normaliseSettings({ ...t.credential, connectionTimeout: 9 })); // another process's pool
+	const runner = { ...FAST, concurrentIndexMinBytes: 0, lockRetries: 0 }; // a deadlock would fail at once
+	const [a, b] = await Promise.all([migrate(t.db, { runner }), migrate(other, { runner })]);
+	expect([a.applied.length, b.applied.length].sort()).toEqual([0, loadMigrations().length]);
 });
 
 it('runs a marked UPDATE in id ranges, each committed alone', async () => {

@@ -119,7 +119,8 @@ export class GetCourseStoreEvent implements INodeType {
 			);
 			if (trouble?.logNow) this.logger?.warn(`GetCourse Store Event answered 503 (${trouble.kind}): ${trouble.detail}`);
 			const count = (s: string) => outcomes.filter((o) => o.status === s).length;
-			if (!trouble) {
+			// A run of refused calls only writes nothing (they are counted: lib/store/intakeLog.ts).
+			if (!trouble && count('unauthorized') < outcomes.length) {
 				await logRun(db, started, {
 					source: LOG_SOURCE,
 					outcome: count('invalid') + count('unauthorized') ? 'partial' : 'success',

@@ -129,6 +129,18 @@ describe('GetCourse Store Event', () => {
 		expect(logs[0].context.reasons).toEqual({ 'shared secret does not match': 1, 'shared secret is missing': 1 });
 	});
 
+	it('a run of wrong-secret calls only writes nothing at all (not even its run log)', async () => {
+		await q('TRUNCATE application_logs');
+		const spy = jest.spyOn(Client.prototype, 'query');
+		const [out] = await run([processCall({ secret: 'wrong' }), processCall({ secret: 'wrong too' })], {}, 'gc-Secret-123');
+		const statements = spy.mock.calls.length;
+		spy.mockRestore();
+		expect(out.map((o) => o.json.httpStatus)).toEqual([401, 401]);
+		expect(statements).toBe(0);
+		expect((await q('SELECT count(*)::int AS n FROM application_logs')).rows[0].n).toBe(0);
+		await flushIntakeLog({ all: true });
+	});
+
 	it('without a secret credential (version 2) every call is accepted', async () => {
 		const [out] = await run([processCall({ answer_id: '5' })]);
 		expect(out[0].json.status).toBe('stored');

@@ -10,6 +10,18 @@ export interface Db {
 	pool: Pool;
 	settings: PgSettings;
 	host: HostChoice;
+	/** Identifies the settings (not the pool): pools of one database share it. */
+	key?: string;
+}
+
+/**
+ * A pool of its own for one kind of work on the same database, e.g. intake: its connections
+ * carry their own timeouts, and slow work elsewhere cannot take them (lib/db/intakeDb.ts).
+ */
+export interface PoolProfile {
+	name: string;
+	max: number;
+	config: Partial<PoolConfig>;
 }
 
 const pools = new Map<string, Db>();
@@ -54,16 +66,17 @@ function keyOf(s: PgSettings): string {
 	return createHash('sha256').update(JSON.stringify(s)).digest('hex');
 }
 
-/** One pool per distinct settings, reused across node executions and CLI calls. */
-export function getDb(s: PgSettings): Db {
-	const key = keyOf(s);
+/** One pool per distinct settings (and profile), reused across node executions and CLI calls. */
+export function getDb(s: PgSettings, profile?: PoolProfile): Db {
+	const settingsKey = keyOf(s);
+	const key = profile ? `${settingsKey}\u0000${profile.name}\u0000${JSON.stringify(profile.config)}` : settingsKey;
 	const existing = pools.get(key);
 	if (existing) return existing;
 	const host = selectHost(s);
-	const pool = new Pool(poolConfig(s, host));
+	const pool = new Pool({ ...poolConfig(s, host, profile?.max), ...profile?.config });
 	// An idle client dropped by the server (restart, pg_terminate_backend) must not crash n8n.
 	pool.on('error', () => undefined);
-	const db = { pool, settings: s, host };
+	const db = { pool, settings: s, host, key: settingsKey };
 	pools.set(key, db);
 	return db;
 }

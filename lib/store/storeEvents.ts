@@ -18,7 +18,7 @@ export interface StoreOptions {
 	now?: () => Date;
 }
 
-export type StoreStatus = 'stored' | 'duplicate' | 'invalid' | 'unauthorized';
+export type StoreStatus = 'stored' | 'duplicate' | 'invalid' | 'unauthorized' | 'unavailable';
 
 export interface StoreOutcome {
 	status: StoreStatus;
@@ -34,6 +34,8 @@ export interface StoreOutcome {
 	/** Why a stored event notifies nobody (status not notifying, stale, comments off, a staff comment). */
 	skipReason: SkipReason | null;
 	reason: string | null;
+	/** unavailable (503): seconds to wait before calling again. */
+	retryAfter?: number;
 }
 
 export const LOG_SOURCE = 'getcourse-store-event';
@@ -121,6 +123,7 @@ export async function storeEvents(q: Queryable, items: Array<Record<string, unkn
 		valid.push({ index, event: result.event, skip: skipOf(result.event, notifySet, opts.notifyComments !== false) });
 	});
 
+	if (!valid.length && !invalid.length) return outcomes; // nothing to write
 	const stored = await storeDeliveries(q, valid, invalid, LOG_SOURCE);
 	valid.forEach((v, k) => {
 		const row = stored[k];

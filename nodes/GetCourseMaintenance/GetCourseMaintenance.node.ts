@@ -172,7 +172,7 @@ export class GetCourseMaintenance implements INodeType {
 		const done = (json: object): INodeExecutionData[][] => [[{ json: json as IDataObject, pairedItem: { item: 0 } }]];
 		try {
 			const operation = this.getNodeParameter('operation', 0) as string;
-			db = await dbFor(this);
+			db = await dbFor(this, { schema: operation === 'setupDatabase' ? 'any' : 'current' });
 			const database = db;
 			if (operation === 'setupDatabase') {
 				const dryRun = this.getNodeParameter('dryRun', 0, false) as boolean;

@@ -9,10 +9,13 @@ import {
 } from 'n8n-workflow';
 import { CREDENTIALS } from '../../lib/credentialNames';
 import type { FieldMap } from '../../lib/payload/fields';
-import { LOG_SOURCE, storeEvents } from '../../lib/store/storeEvents';
-import { withClient, type Db } from '../../lib/db/pool';
+import { intakeLimits } from '../../lib/db/intakeDb';
+import type { Db } from '../../lib/db/pool';
+import { storeWithin } from '../../lib/store/intake';
+import { LOG_SOURCE } from '../../lib/store/storeEvents';
 import { NOT_AN_AGENT_TOOL } from '../shared/agentTool';
-import { credentialTestMethods, dbFor } from '../shared/database';
+import { credentialTestMethods, intakeDbFor } from '../shared/database';
+import { intakeLimitsProperty } from '../shared/intakeLimits';
 import { batchFailure } from '../shared/errors';
 import { fieldsNoticeProperty, fieldsProperty, notifyCommentsProperty, notifyStatusesProperty, parseNotifyStatuses } from '../shared/intakeProperties';
 import { logRun } from '../shared/runLog';
@@ -56,7 +59,7 @@ export class GetCourseStoreEvent implements INodeType {
 		properties: [
 			{
 				displayName:
-					'For your own Webhook node. GetCourse Trigger does all of this in one node (and answers at once). Each output item has "status" (stored, duplicate, invalid, unauthorized) and "httpStatus" (200, 200, 422, 401) for a Respond to Webhook node.',
+					'For your own Webhook node. GetCourse Trigger does all of this in one node (and answers at once). Each output item has "status" (stored, duplicate, invalid, unauthorized, unavailable) and "httpStatus" (200, 200, 422, 401, 503 with "retryAfter" seconds) for a Respond to Webhook node.',
 				name: 'notice',
 				type: 'notice',
 				default: '',
@@ -84,6 +87,7 @@ export class GetCourseStoreEvent implements INodeType {
 			},
 			fieldsNoticeProperty,
 			fieldsProperty,
+			intakeLimitsProperty,
 		],
 	};
 
@@ -104,20 +108,30 @@ export class GetCourseStoreEvent implements INodeType {
 			const notifyComments = this.getNodeParameter('notifyComments', 0, true) as boolean;
 			const sharedSecret = await readSharedSecret(this);
 			const fields = this.getNodeParameter('fields', 0, {}) as Partial<FieldMap>;
-			db = await dbFor(this);
-			const outcomes = await withClient(db, (c) =>
-				storeEvents(
-					c,
-					items.map((i) => i.json as Record<string, unknown>),
-					{ timeZone, notifyStatuses, notifyComments, sharedSecret, fields },
-				),
+			let limits;
+			try {
+				limits = intakeLimits(this.getNodeParameter('databaseLimits', 0, {}) as Record<string, unknown>);
+			} catch (err) {
+				throw new NodeOperationError(this.getNode(), (err as Error).message);
+			}
+			db = await intakeDbFor(this, limits);
+			// Database trouble is no node failure: the calls get status "unavailable" and httpStatus
+			// 503 (with retryAfter) for the Respond to Webhook node, and GetCourse calls again.
+			const { outcomes, trouble } = await storeWithin(
+				db,
+				items.map((i) => i.json as Record<string, unknown>),
+				{ timeZone, notifyStatuses, notifyComments, sharedSecret, fields, limits },
 			);
+			if (trouble?.logNow) this.logger?.warn(`GetCourse Store Event answered 503 (${trouble.kind}): ${trouble.detail}`);
 			const count = (s: string) => outcomes.filter((o) => o.status === s).length;
-			await logRun(db, started, {
-				source: LOG_SOURCE,
-				outcome: count('invalid') + count('unauthorized') ? 'partial' : 'success',
-				counts: { stored: count('stored'), duplicates: count('duplicate'), invalid: count('invalid'), unauthorized: count('unauthorized') },
-			});
+			// A run of refused calls only writes nothing (they are counted: lib/store/intakeLog.ts).
+			if (!trouble && count('unauthorized') < outcomes.length) {
+				await logRun(db, started, {
+					source: LOG_SOURCE,
+					outcome: count('invalid') + count('unauthorized') ? 'partial' : 'success',
+					counts: { stored: count('stored'), duplicates: count('duplicate'), invalid: count('invalid'), unauthorized: count('unauthorized') },
+				});
+			}
 			return [outcomes.map((o, i) => ({ json: o as unknown as IDataObject, pairedItem: { item: i } }))];
 		} catch (err) {
 			await logRun(db, started, { source: LOG_SOURCE, outcome: 'error', counts: {}, error: (err as Error).message });

@@ -1,5 +1,6 @@
 import {
 	NodeConnectionTypes,
+	NodeOperationError,
 	type IDataObject,
 	type INodeType,
 	type INodeTypeDescription,
@@ -9,12 +10,13 @@ import {
 import { CREDENTIALS } from '../../lib/credentialNames';
 import { isValidTimeZone } from '../../lib/payload/dates';
 import type { FieldMap } from '../../lib/payload/fields';
-import { DEFAULT_MAX_BODY_BYTES, receiveWebhook, START_MODES, startExecution, type StartMode } from '../../lib/store/receiveWebhook';
-import { LOG_SOURCE } from '../../lib/store/storeEvents';
+import { intakeLimits } from '../../lib/db/intakeDb';
+import type { Db } from '../../lib/db/pool';
+import { DEFAULT_MAX_BODY_BYTES, receiveWebhook, START_MODES, startExecution, type ReceiveOptions, type StartMode } from '../../lib/store/receiveWebhook';
 import { credentialsOf } from '../shared/credentialCache';
-import { credentialTestMethods, dbFor } from '../shared/database';
+import { credentialTestMethods, intakeDbFor } from '../shared/database';
+import { intakeLimitsProperty } from '../shared/intakeLimits';
 import { fieldsNoticeProperty, fieldsProperty, notifyCommentsProperty, notifyStatusesProperty, parseNotifyStatuses } from '../shared/intakeProperties';
-import { logRun } from '../shared/runLog';
 import { timeZoneProperty } from '../shared/timeZone';
 
 export class GetCourseTrigger implements INodeType {
@@ -43,7 +45,7 @@ export class GetCourseTrigger implements INodeType {
 		properties: [
 			{
 				displayName:
-					'Answers GetCourse at once: 200 stored or duplicate, 401 wrong or missing secret, 413 too large, 422 invalid. Only a newly stored event that notifies can start an execution; duplicates and refused calls cost none.',
+					'Answers GetCourse at once: 200 stored or duplicate, 401 wrong or missing secret, 413 too large, 422 invalid, 503 with Retry-After when the database is slow, away or not set up (nothing stored; GetCourse calls again). Only a newly stored event that notifies can start an execution; duplicates and refused calls cost none.',
 				name: 'notice',
 				type: 'notice',
 				default: '',
@@ -87,57 +89,72 @@ export class GetCourseTrigger implements INodeType {
 			timeZoneProperty,
 			fieldsNoticeProperty,
 			fieldsProperty,
+			intakeLimitsProperty,
 		],
 	};
 
 	methods = credentialTestMethods;
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-		const started = Date.now();
 		const req = this.getRequestObject() as unknown as { rawBody?: Buffer; headers: Record<string, unknown> };
 		const res = this.getResponseObject();
-		const answer = (code: number, body: object): IWebhookResponseData => {
+		const answer = (code: number, body: object, headers: Record<string, string> = {}): IWebhookResponseData => {
+			for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
 			res.status(code).json(body);
 			return { noWebhookResponse: true };
 		};
-		let db;
+		let intake: Awaited<ReturnType<typeof readSettings>>;
 		try {
-			const secret = String((await credentialsOf(this, CREDENTIALS.webhookSecret.type)).secret ?? '');
-			if (!secret) return answer(500, { ok: false, status: 'error', reason: 'the GetCourse Webhook Secret credential is empty' });
-			const timeZone = String(this.getNodeParameter('timeZone', 'Europe/Moscow')).trim();
-			if (!isValidTimeZone(timeZone)) return answer(500, { ok: false, status: 'error', reason: `unknown time zone "${timeZone}"` });
-			const startParam = String(this.getNodeParameter('start', 'coalesced'));
-			const start: StartMode = (START_MODES as readonly string[]).includes(startParam) ? (startParam as StartMode) : 'coalesced';
-			db = await dbFor(this);
-			const result = await receiveWebhook(
-				db.pool,
-				{
-					headers: req.headers,
-					query: this.getQueryData() as Record<string, unknown>,
-					body: this.getBodyData(),
-					bodyBytes: req.rawBody?.length ?? Number(req.headers['content-length'] ?? 0),
-				},
-				{
-					sharedSecret: secret,
-					maxBodyBytes: Math.max(1, Number(this.getNodeParameter('maxBodyKb', 1024))) * 1024 || DEFAULT_MAX_BODY_BYTES,
-					start,
-					timeZone,
-					notifyStatuses: parseNotifyStatuses(this.getNodeParameter('notifyStatuses', ['new'])),
-					notifyComments: this.getNodeParameter('notifyComments', true) as boolean,
-					fields: this.getNodeParameter('fields', {}) as Partial<FieldMap>,
-				},
-			);
-			res.status(result.httpStatus).json(result.response);
-			// GetCourse has its answer; the event is stored. Whether an execution starts is decided now;
-			// if that fails, the stored event waits for the schedule (the safety net) instead.
-			const item = await startExecution(db.pool, start, `${this.getWorkflow().id}:${this.getNode().id}`, result.execution).catch(() => null);
-			if (!item) return { noWebhookResponse: true };
-			return { noWebhookResponse: true, workflowData: [[{ json: item as IDataObject }]] };
+			intake = await readSettings(this);
 		} catch (err) {
-			// The database is down or the set-up is wrong: GetCourse gets a 503 and may call again.
-			const message = (err as Error).message;
-			await logRun(db, started, { source: LOG_SOURCE, outcome: 'error', counts: {}, error: message });
-			return answer(503, { ok: false, status: 'error', reason: message });
+			// A set-up problem of this node: nothing is stored, GetCourse calls again later.
+			this.logger.warn(`GetCourse Trigger answered 503: ${(err as Error).message}`);
+			return answer(503, { ok: false, status: 'unavailable', reason: 'the GetCourse Trigger node could not read its settings; call again later' }, { 'Retry-After': '300' });
 		}
+		const result = await receiveWebhook(
+			intake.db,
+			{
+				headers: req.headers,
+				query: this.getQueryData() as Record<string, unknown>,
+				body: this.getBodyData(),
+				bodyBytes: req.rawBody?.length ?? Number(req.headers['content-length'] ?? 0),
+			},
+			intake.options,
+		);
+		// Database trouble: 503 with Retry-After (GetCourse calls again); the cause goes to n8n's log
+		// once a minute per kind, and to error_logs (lib/store/intakeLog.ts), never into the answer.
+		if (result.trouble?.logNow) this.logger.warn(`GetCourse Trigger answered 503 (${result.trouble.kind}): ${result.trouble.detail}`);
+		answer(result.httpStatus, result.response, result.headers);
+		// GetCourse has its answer and the event is stored. Whether an execution starts is decided now
+		// (coalesced: only when none this trigger started waits to claim); if the database fails here,
+		// the stored event waits for the schedule (the safety net) instead.
+		const startKey = `${this.getWorkflow().id}:${this.getNode().id}`;
+		const item = await startExecution(intake.db, intake.options.start, startKey, result.execution, intake.options.limits).catch(() => null);
+		if (!item) return { noWebhookResponse: true };
+		return { noWebhookResponse: true, workflowData: [[{ json: item as IDataObject }]] };
 	}
+}
+
+const startModeOf = (v: unknown): StartMode => ((START_MODES as readonly unknown[]).includes(v) ? (v as StartMode) : 'coalesced');
+
+/** The node's credentials and parameters; throws on a set-up problem (empty secret, unknown time zone, bad limits). */
+async function readSettings(ctx: IWebhookFunctions): Promise<{ db: Db; options: ReceiveOptions }> {
+	const secret = String((await credentialsOf(ctx, CREDENTIALS.webhookSecret.type)).secret ?? '');
+	if (!secret) throw new NodeOperationError(ctx.getNode(), 'the GetCourse Webhook Secret credential is empty');
+	const timeZone = String(ctx.getNodeParameter('timeZone', 'Europe/Moscow')).trim();
+	if (!isValidTimeZone(timeZone)) throw new NodeOperationError(ctx.getNode(), `unknown time zone "${timeZone}"`);
+	const limits = intakeLimits(ctx.getNodeParameter('databaseLimits', {}) as Record<string, unknown>);
+	return {
+		db: await intakeDbFor(ctx, limits),
+		options: {
+			sharedSecret: secret,
+			maxBodyBytes: Math.max(1, Number(ctx.getNodeParameter('maxBodyKb', 1024))) * 1024 || DEFAULT_MAX_BODY_BYTES,
+			start: startModeOf(ctx.getNodeParameter('start', 'coalesced')),
+			timeZone,
+			notifyStatuses: parseNotifyStatuses(ctx.getNodeParameter('notifyStatuses', ['new'])),
+			notifyComments: ctx.getNodeParameter('notifyComments', true) as boolean,
+			fields: ctx.getNodeParameter('fields', {}) as Partial<FieldMap>,
+			limits,
+		},
+	};
 }

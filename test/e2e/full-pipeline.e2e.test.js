@@ -67,7 +67,7 @@ async function arrives(chat, marker, since) {
 }
 
 describe('GetCourse Trigger: the door', () => {
-	test('a wrong or missing secret is 401: nothing stored, one short error_logs line, no execution', async () => {
+	test('a wrong or missing secret is 401: nothing stored, no database write, no execution', async () => {
 		const before = (await webhookRuns()).length;
 		const body = techApiAnswer({ answerId: '900000001', userId: IVAN.userId, text: 'без секрета', ts64: 1770109000 });
 		for (const secret of [null, 'wrong-secret-value-123']) {
@@ -76,10 +76,8 @@ describe('GetCourse Trigger: the door', () => {
 			expect(res.json).toMatchObject({ ok: false, status: 'unauthorized' });
 		}
 		expect(await ctx.q(`SELECT count(*)::int AS n FROM webhook_events`)).toEqual([{ n: 0 }]);
-		const logs = await ctx.q(`SELECT message, context FROM error_logs ORDER BY id`);
-		expect(logs.map((l) => l.message)).toEqual(['shared secret is missing', 'shared secret does not match']);
-		expect(JSON.stringify(logs)).not.toContain('без секрета');
-		expect(logs[0].context).toMatchObject({ status: 'unauthorized', size: expect.any(Number) });
+		// counted in memory: one error_logs line a minute (test/e2e/intake-trouble.e2e.test.js waits for it)
+		expect(await ctx.q(`SELECT count(*)::int AS n FROM error_logs`)).toEqual([{ n: 0 }]);
 		expect((await webhookRuns()).length).toBe(before);
 	});
 

@@ -52,13 +52,13 @@ describe('coalesced starts: at most one execution waiting to claim per trigger',
 
 	it('startExecution: per event always starts, coalesced only when none waits, never does not', async () => {
 		const wanted = { eventId: '1', kind: 'answer' };
-		expect(await startExecution(t.db.pool, 'eachNew', 'k', wanted)).toEqual(wanted);
-		expect(await startExecution(t.db.pool, 'eachNew', 'k', wanted)).toEqual(wanted);
-		expect(await startExecution(t.db.pool, 'never', 'k', wanted)).toBeNull();
-		expect(await startExecution(t.db.pool, 'coalesced', 'k', null)).toBeNull();
-		const item = await startExecution(t.db.pool, 'coalesced', 'k', wanted);
+		expect(await startExecution(t.db, 'eachNew', 'k', wanted)).toEqual(wanted);
+		expect(await startExecution(t.db, 'eachNew', 'k', wanted)).toEqual(wanted);
+		expect(await startExecution(t.db, 'never', 'k', wanted)).toBeNull();
+		expect(await startExecution(t.db, 'coalesced', 'k', null)).toBeNull();
+		const item = await startExecution(t.db, 'coalesced', 'k', wanted);
 		expect(item).toMatchObject({ ...wanted, startKey: 'k', startToken: expect.stringMatching(/^[0-9a-f-]{36}$/), coalesced: true });
-		expect(await startExecution(t.db.pool, 'coalesced', 'k', wanted)).toBeNull();
+		expect(await startExecution(t.db, 'coalesced', 'k', wanted)).toBeNull();
 		expect(startsIn([{ json: item! }, { json: { startKey: 'x', startToken: 'not-a-uuid' } }, { json: {} }])).toEqual([
 			{ startKey: 'k', startToken: (item as { startToken: string }).startToken },
 		]);

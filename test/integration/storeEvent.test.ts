@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { closeAllPools } from '../../lib/db/pool';
+import { flushIntakeLog } from '../../lib/store/intakeLog';
 import { GetCourseStoreEvent } from '../../nodes/GetCourseStoreEvent/GetCourseStoreEvent.node';
 import { createTestDb, type TestDb } from '../support/db';
 import { processCall, techApiCall } from '../support/fixtures';
@@ -93,7 +94,7 @@ describe('GetCourse Store Event', () => {
 	it.each([
 		['version 2, GetCourse Webhook Secret credential', {}, 'gc-Secret-123', 2],
 		['version 1, Shared Secret parameter', { sharedSecret: 'gc-Secret-123' }, undefined, 1],
-	])('checks the shared secret in constant time (%s); a wrong or missing one is 401, logged without body or secret', async (_label, params, secret, version) => {
+	])('checks the shared secret in constant time (%s); a wrong or missing one is 401, counted without body or secret', async (_label, params, secret, version) => {
 		const [out] = await run(
 			[
 				processCall({ secret: 'gc-Secret-123', answer_id: '1' }),
@@ -111,12 +112,33 @@ describe('GetCourse Store Event', () => {
 			['unauthorized', 401],
 			['unauthorized', 401],
 		]);
+		// no database write per refused call: counted, and written as one line a minute (here: at once)
+		expect((await q('SELECT count(*)::int AS n FROM error_logs')).rows[0].n).toBe(0);
+		await flushIntakeLog({ all: true });
 		const dump = JSON.stringify((await q('SELECT * FROM error_logs')).rows) + JSON.stringify((await q('SELECT raw_payload FROM webhook_events')).rows);
 		expect(dump).not.toContain('gc-Secret-123');
 		expect(dump).not.toContain('body-marker');
-		const logs = (await q(`SELECT message, context FROM error_logs ORDER BY id`)).rows;
-		expect(logs.map((l) => l.message)).toEqual(['shared secret does not match', 'shared secret is missing']);
-		expect(logs[0].context).toMatchObject({ status: 'unauthorized', raw_payload: { size: expect.any(Number) } });
+		const logs = (await q(`SELECT level, message, context FROM error_logs ORDER BY id`)).rows;
+		expect(logs).toEqual([
+			{
+				level: 'warning',
+				message: expect.stringMatching(/^2 GetCourse call\(s\) refused \(unauthorized, from process\) within \d+ s: shared secret (does not match|is missing) \(1\); /),
+				context: expect.objectContaining({ status: 'unauthorized', source: 'process', count: 2, size: expect.any(Number) }),
+			},
+		]);
+		expect(logs[0].context.reasons).toEqual({ 'shared secret does not match': 1, 'shared secret is missing': 1 });
+	});
+
+	it('a run of wrong-secret calls only writes nothing at all (not even its run log)', async () => {
+		await q('TRUNCATE application_logs');
+		const spy = jest.spyOn(Client.prototype, 'query');
+		const [out] = await run([processCall({ secret: 'wrong' }), processCall({ secret: 'wrong too' })], {}, 'gc-Secret-123');
+		const statements = spy.mock.calls.length;
+		spy.mockRestore();
+		expect(out.map((o) => o.json.httpStatus)).toEqual([401, 401]);
+		expect(statements).toBe(0);
+		expect((await q('SELECT count(*)::int AS n FROM application_logs')).rows[0].n).toBe(0);
+		await flushIntakeLog({ all: true });
 	});
 
 	it('without a secret credential (version 2) every call is accepted', async () => {
@@ -140,14 +162,17 @@ describe('GetCourse Store Event', () => {
 		expect((await q('SELECT count(*)::int AS n FROM webhook_events')).rows[0].n).toBe(2000);
 	});
 
-	it('a database failure is a clear node error, or error items with continueOnFail', async () => {
+	it('a database away is no node failure: each call gets 503 unavailable with retryAfter and a short reason; the cause goes to n8n\'s log', async () => {
 		const bad = { ...t.credential, port: 1, connectionTimeout: 2 };
-		await expect(runNode(node, { items: [processCall()], credentials: { getCourseBotPostgres: bad as never } })).rejects.toThrow(
-			/Cannot use PostgreSQL at 127.0.0.1:1 .*connection refused/,
-		);
-		const [out] = await runNode(node, { items: [processCall(), processCall()], continueOnFail: true, credentials: { getCourseBotPostgres: bad as never } });
-		expect(out).toHaveLength(2);
-		expect(out[1]).toMatchObject({ json: { error: expect.stringMatching(/connection refused/) }, pairedItem: { item: 1 } });
+		const logs: string[] = [];
+		const [out] = await runNode(node, { items: [processCall(), processCall({ secret: 'x' })], logs, credentials: { getCourseBotPostgres: bad as never } });
+		expect(out.map((o) => o.json)).toEqual([
+			expect.objectContaining({ status: 'unavailable', httpStatus: 503, retryAfter: 30, reason: 'the database cannot be reached; call again later', eventId: null }),
+			expect.objectContaining({ status: 'unavailable', httpStatus: 503 }),
+		]);
+		expect(out[1].pairedItem).toEqual({ item: 1 });
+		expect(JSON.stringify(out.map((o) => o.json))).not.toMatch(/127\.0\.0\.1|port|user|postgres|ECONN|refused/i);
+		expect(logs.join('\n')).toMatch(/warn: GetCourse Store Event answered 503 \(unreachable\): Cannot use PostgreSQL at 127.0.0.1:1 .*connection refused/);
 	});
 });
 

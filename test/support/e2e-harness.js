@@ -100,8 +100,10 @@ async function insertReferenceData(q) {
  * @param {object} [o.n8nEnv]     more environment for every n8n command of the instance (e.g. queue mode)
  * @param {function} [o.transform] (workflow) => workflow, applied to each template before import
  * @param {object} [o.peerOptions] more options of the Telegram peer (e.g. { enforceLimits: true })
+ * @param {object} [o.appPg]      {host, port, user, password}: the app's PostgreSQL when it is not n8n's
+ *                                (a test that stops the app database keeps n8n's own running)
  */
-async function setupE2E({ templates, label = 'e2e', n8nEnv = {}, transform, peerOptions = {} }) {
+async function setupE2E({ templates, label = 'e2e', n8nEnv = {}, transform, peerOptions = {}, appPg }) {
 	const t0 = Date.now();
 	const timings = {};
 	const mark = (name) => (timings[name] = Date.now() - t0);
@@ -144,11 +146,12 @@ async function setupE2E({ templates, label = 'e2e', n8nEnv = {}, transform, peer
 		cleanups.push(server.stop);
 		if (server.embedded) mark('embeddedPostgresStarted');
 		const pg = ctx.pg;
-		await rt.createDatabase(ctx.appDb, pg);
+		const app = (ctx.appPg = appPg || pg);
+		await rt.createDatabase(ctx.appDb, app);
 		await rt.createDatabase(ctx.n8nDb, pg);
 		if (!ctx.keep) cleanups.push(() => rt.dropDatabase(ctx.n8nDb, pg));
-		await rt.withPg(pg, ctx.appDb, (c) => c.query(`CREATE SCHEMA IF NOT EXISTS ${rt.quoteIdentifier(ctx.schema)}`));
-		if (!ctx.keep) cleanups.push(() => rt.withPg(pg, ctx.appDb, (c) => c.query(`DROP SCHEMA IF EXISTS ${rt.quoteIdentifier(ctx.schema)} CASCADE`)));
+		await rt.withPg(app, ctx.appDb, (c) => c.query(`CREATE SCHEMA IF NOT EXISTS ${rt.quoteIdentifier(ctx.schema)}`));
+		if (!ctx.keep) cleanups.push(() => rt.withPg(app, ctx.appDb, (c) => c.query(`DROP SCHEMA IF EXISTS ${rt.quoteIdentifier(ctx.schema)} CASCADE`)));
 
 		// Schema through the package CLI (cwd without a .env)
 		ctx.userFolder = fs.mkdtempSync(path.join(os.tmpdir(), `gcb-${label}-n8n-`));
@@ -156,27 +159,27 @@ async function setupE2E({ templates, label = 'e2e', n8nEnv = {}, transform, peer
 			if (ctx.keep) console.log(`kept n8n user folder ${ctx.userFolder}, databases ${ctx.n8nDb} and ${ctx.appDb}.${ctx.schema}`);
 			else fs.rmSync(ctx.userFolder, { recursive: true, force: true });
 		});
-		await rt.run(process.execPath, [path.join(REPO, 'dist/lib/cli/main.js'), 'init'], {
-			cwd: ctx.userFolder,
-			env: {
-				...process.env,
-				POSTGRES_HOST_EXTERNAL: pg.host,
-				POSTGRES_HOST_INTERNAL: pg.host,
-				SERVER_ENV: 'dev',
-				POSTGRES_PORT: String(pg.port),
-				POSTGRES_USER: pg.user,
-				POSTGRES_PASSWORD: pg.password || '',
-				POSTGRES_DB: ctx.appDb,
-				POSTGRES_SCHEMA: ctx.schema,
-			},
-		});
+		/** Environment for the package CLI against the app schema (cwd without a .env). */
+		ctx.cliEnv = {
+			...process.env,
+			POSTGRES_HOST_EXTERNAL: app.host,
+			POSTGRES_HOST_INTERNAL: app.host,
+			SERVER_ENV: 'dev',
+			POSTGRES_PORT: String(app.port),
+			POSTGRES_USER: app.user,
+			POSTGRES_PASSWORD: app.password || '',
+			POSTGRES_DB: ctx.appDb,
+			POSTGRES_SCHEMA: ctx.schema,
+		};
+		await rt.run(process.execPath, [path.join(REPO, 'dist/lib/cli/main.js'), 'init'], { cwd: ctx.userFolder, env: ctx.cliEnv });
 		mark('schemaApplied');
 
-		const app = new Client({ host: pg.host, port: pg.port, user: pg.user, password: pg.password || undefined, database: ctx.appDb });
-		await app.connect();
-		cleanups.push(() => app.end());
-		await app.query(`SET search_path TO ${rt.quoteIdentifier(ctx.schema)}`);
-		ctx.q = async (sql, params = []) => (await app.query(sql, params)).rows;
+		const appClient = new Client({ host: app.host, port: app.port, user: app.user, password: app.password || undefined, database: ctx.appDb });
+		appClient.on('error', () => undefined); // a test may stop the app's database
+		await appClient.connect();
+		cleanups.push(() => appClient.end());
+		await appClient.query(`SET search_path TO ${rt.quoteIdentifier(ctx.schema)}`);
+		ctx.q = async (sql, params = []) => (await appClient.query(sql, params)).rows;
 		await insertReferenceData(ctx.q);
 
 		// Telegram peer
@@ -204,12 +207,12 @@ async function setupE2E({ templates, label = 'e2e', n8nEnv = {}, transform, peer
 				name: CREDENTIALS.postgres.name,
 				type: CREDENTIALS.postgres.type,
 				data: {
-					hostExternal: pg.host,
-					hostInternal: pg.host,
+					hostExternal: app.host,
+					hostInternal: app.host,
 					environment: 'dev',
-					port: pg.port,
-					user: pg.user,
-					password: pg.password || '',
+					port: app.port,
+					user: app.user,
+					password: app.password || '',
 					database: ctx.appDb,
 					schema: ctx.schema,
 					ssl: 'disable',

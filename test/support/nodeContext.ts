@@ -4,6 +4,7 @@ import type {
 	INode,
 	INodeExecutionData,
 	INodeType,
+	IWebhookFunctions,
 } from 'n8n-workflow';
 import { createHash } from 'node:crypto';
 import { NodeHelpers } from 'n8n-workflow';
@@ -17,6 +18,10 @@ export interface RunOptions {
 	continueOnFail?: boolean;
 	/** Node version; default: the description's defaultVersion, else its highest version. */
 	version?: number;
+	/** Collects what the node writes to n8n's log ("warn: …"). */
+	logs?: string[];
+	/** The workflow the trigger is in (coalesced starts are kept per workflow and node). */
+	workflowId?: string;
 }
 
 /**
@@ -47,6 +52,7 @@ export async function runNode(nodeType: INodeType, o: RunOptions): Promise<INode
 		getInputData: () => items,
 		getNode: () => node,
 		continueOnFail: () => Boolean(o.continueOnFail),
+		logger: Object.fromEntries(['debug', 'info', 'warn', 'error'].map((level) => [level, (m: string) => o.logs?.push(`${level}: ${m}`)])),
 		getNodeParameter: (name: string, _i: number, fallback?: unknown) => {
 			const v = name.split('.').reduce<unknown>((acc, k) => (acc as Record<string, unknown> | undefined)?.[k], resolved);
 			if (v === undefined) {
@@ -64,4 +70,75 @@ export async function runNode(nodeType: INodeType, o: RunOptions): Promise<INode
 		},
 	} as unknown as IExecuteFunctions;
 	return nodeType.execute!.call(ctx);
+}
+
+export interface WebhookCall {
+	parameters?: Record<string, unknown>;
+	credentials: Record<string, ICredentialDataDecryptedObject>;
+	query?: Record<string, unknown>;
+	body?: unknown;
+	headers?: Record<string, string>;
+	/** Collects what the node writes to n8n's log ("warn: …"). */
+	logs?: string[];
+}
+
+export interface WebhookAnswer {
+	status: number;
+	headers: Record<string, string>;
+	body: Record<string, unknown>;
+	/** The items of the execution the call starts, if any. */
+	workflowData: unknown;
+}
+
+/**
+ * Calls a trigger node's webhook() the way n8n does for one HTTP request (express-like response,
+ * parameters resolved against the description's defaults, credentials by type).
+ */
+export async function runWebhook(nodeType: INodeType, o: WebhookCall): Promise<WebhookAnswer> {
+	const d = nodeType.description;
+	const node: INode = {
+		id: 'test-trigger',
+		name: d.defaults.name ?? d.displayName,
+		type: `n8n-nodes-getcourse-bot.${d.name}`,
+		typeVersion: Math.max(...([] as number[]).concat(d.version)),
+		position: [0, 0],
+		parameters: {},
+		credentials: Object.fromEntries(
+			Object.entries(o.credentials).map(([type, data]) => [type, { id: `${type}-${createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 12)}`, name: type }]),
+		),
+	};
+	const resolved = NodeHelpers.getNodeParameters(d.properties, (o.parameters ?? {}) as never, true, false, node, d) ?? {};
+	node.parameters = resolved;
+	const bodyText = o.body === undefined ? '' : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
+	const answer: WebhookAnswer = { status: 0, headers: {}, body: {}, workflowData: undefined };
+	const res = {
+		setHeader: (name: string, value: string) => void (answer.headers[name.toLowerCase()] = String(value)),
+		status(code: number) {
+			answer.status = code;
+			return res;
+		},
+		json: (body: Record<string, unknown>) => void (answer.body = body),
+	};
+	const headers = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(bodyText)), ...o.headers };
+	const ctx = {
+		getNode: () => node,
+		getWorkflow: () => ({ id: o.workflowId ?? 'test-workflow', name: 'test', active: true }),
+		getNodeParameter: (name: string, fallback?: unknown) => {
+			const v = name.split('.').reduce<unknown>((acc, k) => (acc as Record<string, unknown> | undefined)?.[k], resolved);
+			return v === undefined ? fallback : v;
+		},
+		getRequestObject: () => ({ headers, rawBody: Buffer.from(bodyText) }),
+		getResponseObject: () => res,
+		getQueryData: () => o.query ?? {},
+		getBodyData: () => (typeof o.body === 'object' && o.body !== null ? o.body : {}),
+		getCredentials: async (type: string) => {
+			const c = o.credentials[type];
+			if (!c) throw new Error(`Node does not have any credentials set for "${type}"`);
+			return c;
+		},
+		logger: Object.fromEntries(['debug', 'info', 'warn', 'error'].map((level) => [level, (m: string) => o.logs?.push(`${level}: ${m}`)])),
+	} as unknown as IWebhookFunctions;
+	const out = await nodeType.webhook!.call(ctx);
+	answer.workflowData = out.workflowData;
+	return answer;
 }

@@ -51,7 +51,7 @@ export const init: Command = {
 		if (dryRun) {
 			if (!r.pending.length) console.log('Plan: nothing to do, the schema is up to date.');
 			else {
-				console.log(`Plan: ${r.pending.length} migration(s) would run, in order, each in its own transaction:`);
+				console.log(`Plan: ${r.pending.length} migration(s) would run, in order, statement by statement with short lock waits:`);
 				for (const m of r.pending) console.log(`  ${migrationLabel(m)}: ${m.description}`);
 			}
 			console.log('Then: an overlap guard for each reference key whose rows do not overlap (see "getcourse-bot check").');
@@ -60,7 +60,14 @@ export const init: Command = {
 			return 0;
 		}
 		if (!r.applied.length) console.log('Nothing to migrate: the schema is up to date.');
-		for (const a of r.applied) console.log(`  applied ${migrationLabel(a)} (${a.ms} ms)`);
+		for (const a of r.applied) {
+			const careful = [
+				a.concurrentIndexes.length ? `${a.concurrentIndexes.length} index(es) built concurrently` : '',
+				a.batches ? `${a.batches} update batch(es)` : '',
+				a.lockRetries ? `${a.lockRetries} lock wait(s) retried` : '',
+			].filter(Boolean);
+			console.log(`  applied ${migrationLabel(a)} (${a.ms} ms${careful.length ? `; ${careful.join(', ')}` : ''})`);
+		}
 		for (const n of r.notices) console.log(`  notice: ${n}`);
 		const off = r.guards.filter((g) => g.state === 'off');
 		console.log(`Overlap guards: ${r.guards.length - off.length} of ${r.guards.length} keys guarded${off.length ? '' : ' (no two rows of one key can be valid at once)'}`);

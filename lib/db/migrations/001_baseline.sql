@@ -140,8 +140,11 @@ ALTER TABLE webhook_events
 -- Tech API answers carry no email: it is filled on resolve.
 ALTER TABLE webhook_events ALTER COLUMN user_email SET DEFAULT '';
 -- Rows stored before this package (the seed's n8n flow) get a key of their own.
+-- gcb:batched
 UPDATE webhook_events SET idempotency_key = 'legacy:' || id WHERE idempotency_key IS NULL;
+-- gcb:batched
 UPDATE webhook_events SET processed = FALSE WHERE processed IS NULL;
+-- gcb:batched
 UPDATE webhook_events SET source = 'legacy' WHERE source IS NULL;
 
 CREATE TABLE IF NOT EXISTS notifications (
@@ -164,16 +167,22 @@ ALTER TABLE notifications
     ADD COLUMN IF NOT EXISTS next_attempt_at TIMESTAMPTZ,
     ADD COLUMN IF NOT EXISTS last_error TEXT;
 -- The seed's bot sent to the mentor's telegram_id: notifications waiting from then get that chat.
+-- gcb:batched
 UPDATE notifications n SET chat_id = m.telegram_id::text
   FROM mentors m WHERE n.chat_id IS NULL AND m.id = n.mentor_id AND m.telegram_id IS NOT NULL;
 -- Statuses into the closed set; anything unknown is kept (and left out of sending) for staff to look at.
+-- gcb:batched
 UPDATE notifications SET status = lower(trim(status)) WHERE status <> lower(trim(status));
+-- gcb:batched
 UPDATE notifications SET status = 'sent' WHERE status IN ('delivered', 'done', 'success', 'ok') OR (status IS NULL AND sent_at IS NOT NULL);
+-- gcb:batched
 UPDATE notifications SET status = 'failed' WHERE status IN ('error', 'fail', 'failure');
+-- gcb:batched
 UPDATE notifications SET status = 'pending' WHERE status IS NULL;
 SELECT pg_temp.gcb_add_check('notifications', 'notifications_status_check',
     $$status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')$$);
 -- One notification per hash: earlier duplicates keep theirs.
+-- gcb:batched
 UPDATE notifications n SET message_hash = NULL
  WHERE n.message_hash IS NOT NULL
    AND EXISTS (SELECT 1 FROM notifications o WHERE o.message_hash = n.message_hash AND o.id < n.id);

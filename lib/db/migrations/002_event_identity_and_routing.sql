@@ -15,9 +15,11 @@ ALTER TABLE webhook_events
     ADD COLUMN IF NOT EXISTS resolution_note TEXT,
     ADD COLUMN IF NOT EXISTS gave_up_at TIMESTAMPTZ;
 
+-- gcb:batched
 UPDATE webhook_events SET event_kind = 'comment'
  WHERE event_kind = 'answer' AND (idempotency_key LIKE 'comment:%' OR answer_status = 'comment');
 
+-- gcb:batched
 UPDATE webhook_events
    SET idempotency_key = idempotency_key || ':' || left(encode(sha256(convert_to(
            coalesce(answer_text, '') || chr(1) ||
@@ -28,6 +30,7 @@ UPDATE webhook_events
  WHERE event_kind = 'answer' AND idempotency_key ~ '^answer:[^:]+:[^:]*$';
 
 -- Events that were given up before this column existed.
+-- gcb:batched
 UPDATE webhook_events SET gave_up_at = processed_at
  WHERE processed AND error_message IS NOT NULL AND gave_up_at IS NULL
    AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.webhook_event_id = webhook_events.id);

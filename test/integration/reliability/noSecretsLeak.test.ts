@@ -8,7 +8,9 @@
  */
 import { createServer, type Server } from 'node:net';
 import { normaliseSettings } from '../../../lib/config';
+import { getIntakeDb } from '../../../lib/db/intakeDb';
 import { closeAllPools, getDb } from '../../../lib/db/pool';
+import { GetCourseResolveMentor } from '../../../nodes/GetCourseResolveMentor/GetCourseResolveMentor.node';
 import { GetCourseSendPending } from '../../../nodes/GetCourseSendPending/GetCourseSendPending.node';
 import { GetCourseStoreEvent } from '../../../nodes/GetCourseStoreEvent/GetCourseStoreEvent.node';
 import { createTestDb, type TestDb } from '../../support/db';
@@ -98,19 +100,27 @@ it('here, a wrong password cannot fail: the server trusts 127.0.0.1 (pg_hba), so
 			expect(r.err === null || !/password authentication failed/.test(r.err.message)).toBe(true);
 		}
 	} finally {
-		await getDb(normaliseSettings(bad)).pool.end(); // that role's pool only: its connections must go before DROP ROLE
+		// that role's pools only: their connections must go before DROP ROLE
+		await getDb(normaliseSettings(bad)).pool.end();
+		await getIntakeDb(normaliseSettings(bad)).pool.end();
 		await admin.query(`DROP OWNED BY ${role}`).catch(() => undefined);
 		await admin.query(`DROP ROLE IF EXISTS ${role}`);
 		await admin.end();
 	}
 });
 
-it('a refused password (28P01) is a clear error without the password, thrown and as continueOnFail items', async () => {
+it('a refused password (28P01): intake answers 503 with the cause in n8n\'s log, other nodes fail clearly; never the password', async () => {
 	const cred = { ...t.credential, hostExternal: '127.0.0.1', port: fakePort, user: 'bot', password: PASSWORD, connectionTimeout: 5 };
-	const thrown = await capture(runNode(new GetCourseStoreEvent(), { items: [processCall()], credentials: { getCourseBotPostgres: cred as never } }));
+	const logs: string[] = [];
+	const stored = await capture(runNode(new GetCourseStoreEvent(), { items: [processCall()], logs, credentials: { getCourseBotPostgres: cred as never } }));
+	seen.push(...logs);
+	expect(stored.err).toBeNull();
+	expect((stored.out as Array<Array<{ json: unknown }>>)[0][0].json).toMatchObject({ status: 'unavailable', httpStatus: 503 });
+	expect(logs.join('\n')).toMatch(/password authentication failed for user "bot"/);
+	expect(logs.join('\n')).toMatch(/127\.0\.0\.1/);
+	const thrown = await capture(runNode(new GetCourseResolveMentor(), { credentials: { getCourseBotPostgres: cred as never } }));
 	expect(thrown.err?.message).toMatch(/password authentication failed for user "bot"/);
-	expect(thrown.err?.message).toMatch(/127\.0\.0\.1/);
-	const items = await capture(runNode(new GetCourseStoreEvent(), { items: [processCall(), processCall()], continueOnFail: true, credentials: { getCourseBotPostgres: { ...cred, schema: 'other_s' } as never } }));
+	const items = await capture(runNode(new GetCourseResolveMentor(), { continueOnFail: true, credentials: { getCourseBotPostgres: { ...cred, schema: 'other_s' } as never } }));
 	expect(JSON.stringify(items.out)).toMatch(/password authentication failed/);
 });
 

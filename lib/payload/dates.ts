@@ -1,3 +1,5 @@
+import { formatterFor, offsetAt } from '../zonedTime';
+
 /** Parses the date forms GetCourse sends: local "YYYY-MM-DD HH:MM[:SS]" or "DD.MM.YYYY HH:MM[:SS]"
  *  in the school's time zone, ISO 8601 with an offset or Z, and Unix seconds or milliseconds. */
 
@@ -5,9 +7,7 @@ const LOCAL_YMD = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\
 const LOCAL_DMY = /^(\d{2})\.(\d{2})\.(\d{4})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/;
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** Checked on every webhook: a valid zone's formatter is built once and kept (see formatterFor). */
+/** Checked on every webhook: a valid zone's formatter is built once and kept (lib/zonedTime.ts). */
 export function isValidTimeZone(tz: string): boolean {
 	try {
 		formatterFor(tz);
@@ -17,42 +17,14 @@ export function isValidTimeZone(tz: string): boolean {
 	}
 }
 
-function formatterFor(tz: string): Intl.DateTimeFormat {
-	let f = formatters.get(tz);
-	if (!f) {
-		f = new Intl.DateTimeFormat('en-US', {
-			timeZone: tz,
-			hourCycle: 'h23',
-			year: 'numeric',
-			month: '2-digit',
-			day: '2-digit',
-			hour: '2-digit',
-			minute: '2-digit',
-			second: '2-digit',
-		});
-		formatters.set(tz, f);
-	}
-	return f;
-}
-
-/** Offset of the zone from UTC at the given instant, in milliseconds. */
-function zoneOffset(tz: string, instant: number): number {
-	const parts: Record<string, number> = {};
-	for (const p of formatterFor(tz).formatToParts(new Date(instant))) {
-		if (p.type !== 'literal') parts[p.type] = Number(p.value);
-	}
-	const asUtc = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
-	return asUtc - Math.floor(instant / 1000) * 1000;
-}
-
 function fromLocal(y: number, mo: number, d: number, h: number, mi: number, s: number, tz: string): Date | null {
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return null;
 	const wall = Date.UTC(y, mo - 1, d, h, mi, s);
 	const check = new Date(wall);
 	if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return null; // 31.02 and such
 	// Two passes settle the offset around DST changes.
-	let guess = wall - zoneOffset(tz, wall);
-	guess = wall - zoneOffset(tz, guess);
+	let guess = wall - offsetAt(tz, wall);
+	guess = wall - offsetAt(tz, guess);
 	return new Date(guess);
 }
 

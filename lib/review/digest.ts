@@ -5,7 +5,7 @@ import { messageHash } from '../notify/createNotifications';
 import { digestMessage } from './messages';
 import type { LinkSettings } from './settings';
 import { REVIEW_DIGEST } from './types';
-import { localDateString, localParts } from './zonedTime';
+import { localDateString, localParts } from '../zonedTime';
 
 export interface DigestOptions {
 	timeZone: string;

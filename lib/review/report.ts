@@ -5,7 +5,7 @@ import { messageHash } from '../notify/createNotifications';
 import { parseEventDate } from '../payload/dates';
 import { reportMessage } from './messages';
 import { REVIEW_REPORT } from './types';
-import { isoWeekday, localDateString, localParts, localToInstant } from './zonedTime';
+import { isoWeekday, localDateString, localParts, localToInstant } from '../zonedTime';
 
 export interface ReportPeriod {
 	from: Date;

@@ -1,4 +1,4 @@
-import { isoWeekday, localParts, localToInstant, nextDate } from './zonedTime';
+import { isoWeekday, localParts, localToInstant, nextDate } from '../zonedTime';
 
 /**
  * The review clock's arithmetic (pure): when does a review fall due, given when it opened, how

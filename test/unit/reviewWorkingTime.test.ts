@@ -1,5 +1,5 @@
 import { addWorkingTime, parseClockTime, workingTimeBetween, type ClockCalendar } from '../../lib/review/workingTime';
-import { localParts, localToInstant } from '../../lib/review/zonedTime';
+import { localParts, localToInstant } from '../../lib/zonedTime';
 import { parseHours, workingHoursFrom } from '../../lib/review/settings';
 
 const HOUR = 3600_000;

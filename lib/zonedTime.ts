@@ -1,6 +1,7 @@
 /**
  * Wall-clock time in an IANA time zone, both ways, with Intl only (no date library): the local
- * date and time of an instant, and the instant of a local date and time (DST-aware).
+ * date and time of an instant, and the instant of a local date and time (DST-aware). Used by
+ * the dates GetCourse sends (lib/payload/dates.ts) and the review clock (lib/review).
  */
 
 export interface LocalParts {
@@ -19,7 +20,8 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 const MAX_CACHED = 20_000;
 const instants = new Map<string, number>();
 
-function formatter(tz: string): Intl.DateTimeFormat {
+/** The zone's formatter, built once per zone; throws a RangeError for an unknown zone. */
+export function formatterFor(tz: string): Intl.DateTimeFormat {
 	let f = formatters.get(tz);
 	if (!f) {
 		f = new Intl.DateTimeFormat('en-US', {
@@ -54,7 +56,7 @@ export function localParts(instant: Date | number, tz: string): LocalParts {
 /** The zone's offset from UTC at an instant, read with Intl (slow: see offsetAt). */
 function intlOffset(tz: string, instant: number): number {
 	const p: Record<string, number> = {};
-	for (const part of formatter(tz).formatToParts(new Date(instant))) {
+	for (const part of formatterFor(tz).formatToParts(new Date(instant))) {
 		if (part.type !== 'literal') p[part.type] = Number(part.value);
 	}
 	return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(instant / 1000) * 1000;
@@ -68,7 +70,7 @@ const offsets = new Map<string, number>();
  * (DST and zone changes happen at :00 or :30), so one Intl call per zone and quarter hour serves
  * every instant in it: the clock computes deadlines for thousands of reviews a run.
  */
-function offsetAt(tz: string, instant: number): number {
+export function offsetAt(tz: string, instant: number): number {
 	const bucket = Math.floor(instant / QUARTER_HOUR);
 	const key = `${tz}|${bucket}`;
 	let off = offsets.get(key);

@@ -176,7 +176,13 @@ SELECT c.id::text AS event_id, c.idempotency_key, c.event_date, c.event_type, c.
          WHERE me.id IS NULL AND mp.id IS NOT NULL AND lower(x.email) = lower(mp.mentor_email) AND x.valid_to <= NOW()) gone ON TRUE
  ORDER BY c.id`;
 
+/**
+ * The caller runs this in a transaction. JIT is switched off for it: the statement's estimated
+ * cost (a dozen lookups per claimed event) passes jit_above_cost at any batch size, and compiling
+ * it took longer than running it (EXPLAIN ANALYZE of 1,000 events: 170–320 ms of JIT, 190 ms of work).
+ */
 export async function claimEvents(q: Queryable, batchSize: number, leaseSeconds: number): Promise<ResolvedRow[]> {
+	await q.query(`SET LOCAL jit = off`);
 	return (await q.query<ResolvedRow>(CLAIM_AND_RESOLVE_SQL, [batchSize, leaseSeconds])).rows;
 }
 

@@ -49,12 +49,13 @@ export const CROSS_INTAKE_WINDOW_SECONDS = 600;
  */
 const STORE_ROUND_SQL = `
 WITH input AS (
-  SELECT r->>0 AS call_key, (r->>1)::timestamptz AS event_date, r->>2 AS user_id, r->>3 AS user_email, r->>4 AS answer_id,
-         r->>5 AS answer_training_id, r->>6 AS answer_lesson_id, r->>7 AS answer_status, r->>8 AS answer_text,
-         r->9 AS raw_payload, r->>10 AS event_type, r->>11 AS source, r->>12 AS lesson_name, r->>13 AS training_name,
-         r->>14 AS skip, (r->>15)::int AS deliveries, r->>16 AS event_kind, r->>17 AS comment_id, r->>18 AS author_user_id,
-         r->>19 AS date_note, t.ord
-    FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(r, ord)
+  SELECT * FROM (
+         SELECT r->>0, (r->>1)::timestamptz, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, r->9, r->>10, r->>11, r->>12, r->>13,
+                r->>14, (r->>15)::int, r->>16, r->>17, r->>18, r->>19, ord
+           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(r, ord))
+    AS t(call_key, event_date, user_id, user_email, answer_id, answer_training_id, answer_lesson_id,
+         answer_status, answer_text, raw_payload, event_type, source, lesson_name, training_name, skip, deliveries,
+         event_kind, comment_id, author_user_id, date_note, ord)
 ),
 latest AS (
   SELECT i.*,

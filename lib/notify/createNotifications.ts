@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { z } from 'zod';
 import { insertNotifications, markEventsProcessed, type NewNotification } from '../db/notifications';
 import type { Queryable } from '../db/types';
+import { parseResolvedItem } from './resolvedItem';
 import { unresolvedInRussian } from './staffTexts';
 import { lessonButton } from '../review/links';
 import type { LinkSettings } from '../review/settings';
@@ -12,31 +13,6 @@ export const DEFAULT_NOTIFICATION_TYPE = HOMEWORK_SUBMITTED;
 export const STAFF_ALERT_TYPE = STAFF_ALERT;
 
 const id = z.union([z.string(), z.number()]).transform(String);
-
-/** The fields of a Resolve Mentor item that a notification needs. */
-const resolvedItemSchema = z.object({
-	eventId: id,
-	idempotencyKey: z.string().min(1),
-	eventDate: z.string().min(1),
-	kind: z.enum(['answer', 'comment']).optional(),
-	resubmission: z.boolean().optional(),
-	answer: z.object({
-		id: z.string(),
-		status: z.string().nullable().optional(),
-		text: z.string().nullable().optional(),
-		trainingId: z.string().nullable().optional(),
-		lessonId: z.string().nullable().optional(),
-	}),
-	comment: z.object({ id: z.string().nullable().optional(), text: z.string().nullable().optional() }).nullable().optional(),
-	student: z.object({ userId: z.string().optional(), email: z.string().optional(), name: z.string().optional() }),
-	mentor: z.object({
-		id,
-		name: z.string().optional(),
-		telegramId: z.union([z.string().min(1), z.number()]).transform(String),
-	}),
-	training: z.object({ id: z.string().nullable().optional(), name: z.string().nullable().optional() }).optional(),
-	lesson: z.object({ id: z.string().nullable().optional(), name: z.string().nullable().optional() }).optional(),
-});
 
 /** The fields of an Unresolved item (Resolve Mentor's second output) that a staff alert needs. */
 const unresolvedItemSchema = z.object({
@@ -77,7 +53,7 @@ export type PreparedNotification = { ok: true; row: NewNotification } | { ok: fa
  * after its mentor changed (or got a new telegram_id) never queues a second message.
  */
 export function messageHash(type: string, idempotencyKey: string): string {
-	return createHash('sha256').update(`${type}\u0000${idempotencyKey}`).digest('hex');
+	return hash('sha256', `${type}\u0000${idempotencyKey}`, 'hex');
 }
 
 function firstIssue(error: z.ZodError, what: string): string {
@@ -91,7 +67,7 @@ const dateIn = (value: string, timeZone: string) => {
 };
 
 export function prepareNotification(item: unknown, opts: NotificationOptions): PreparedNotification {
-	const parsed = resolvedItemSchema.safeParse(item);
+	const parsed = parseResolvedItem(item);
 	if (!parsed.success) return { ok: false, reason: firstIssue(parsed.error, 'a Resolve Mentor item') };
 	const e = parsed.data;
 	const title = e.kind === 'comment' ? EVENT_TITLES.comment : e.resubmission ? EVENT_TITLES.resubmission : EVENT_TITLES.answer;

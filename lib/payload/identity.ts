@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export type EventKind = 'answer' | 'comment';
 
@@ -11,7 +11,7 @@ export type EventKind = 'answer' | 'comment';
  * same fingerprint in SQL for release 0.1's rows: keep the two in step.
  */
 export function fingerprint(text: string | null, rawDate: string): string {
-	return createHash('sha256').update(`${text ?? ''}\u0001${rawDate}`).digest('hex').slice(0, 16);
+	return hash('sha256', `${text ?? ''}\u0001${rawDate}`, 'hex').slice(0, 16); // one-shot: no Hash object per call
 }
 
 export function eventKey(e: {

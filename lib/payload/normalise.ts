@@ -1,12 +1,14 @@
-import { z } from 'zod';
 import { normaliseEmail } from '../email';
 import { parseEventDate } from './dates';
+import { parseEventValues, type EventValuesInput } from './eventValues';
 import { DEFAULT_FIELDS, type FieldMap } from './fields';
 import { eventKey, type EventKind } from './identity';
-import { cleanValue } from './sanitize';
+import { cleanRecord } from './sanitize';
 import { isObject, ValueReader } from './values';
 
 export type EventSource = 'tech_api' | 'process';
+
+export { MAX_STORED_TEXT } from './eventValues';
 
 export interface NormalisedEvent {
 	/** The call's own key (lib/payload/identity.ts); the stored event's idempotency_key may extend it (lib/db/events.ts). */
@@ -44,53 +46,14 @@ export type NormaliseResult =
 	| { ok: true; event: NormalisedEvent }
 	| { ok: false; source: EventSource; reason: string; rawPayload: Record<string, unknown> };
 
-/** Longest answer text kept in its column; the whole text stays in raw_payload. */
-export const MAX_STORED_TEXT = 20_000;
-
 /** A date further ahead of the receipt time than this is a wrong clock or time zone, not a fact (SPEC §8). */
 export const FUTURE_DATE_TOLERANCE_MS = 24 * 60 * 60 * 1000;
-
-const stripQuotes = (v: string) => v.replace(/^['"\s]+|['"\s]+$/g, '');
-
-const idText = (label: string) =>
-	z
-		.string()
-		.trim()
-		.transform(stripQuotes)
-		.pipe(z.string().min(1, `${label} is missing`).max(50, `${label} is longer than 50 characters`));
-
-const optionalId = (label: string) =>
-	z
-		.string()
-		.trim()
-		.transform(stripQuotes)
-		.pipe(z.string().max(50, `${label} is longer than 50 characters`))
-		.transform((v) => (v === '' ? null : v));
-
-const optionalName = z
-	.string()
-	.trim()
-	.transform((v) => (v === '' ? null : v.slice(0, 500)));
-
-const eventSchema = z.object({
-	userId: optionalId('user id').transform((v) => v ?? ''),
-	authorUserId: optionalId('comment author id'),
-	userEmail: z.string().trim().max(255, 'email is longer than 255 characters'),
-	answerId: idText('answer id'),
-	commentId: optionalId('comment id'),
-	trainingId: optionalId('training id'),
-	lessonId: optionalId('lesson id'),
-	status: z.string().trim().max(50, 'answer status is longer than 50 characters').transform((v) => v.toLowerCase() || 'new'),
-	text: z.string().transform((v) => (v === '' ? null : v.slice(0, MAX_STORED_TEXT))),
-	lessonName: optionalName,
-	trainingName: optionalName,
-});
 
 interface Candidate {
 	source: EventSource;
 	eventType: string;
 	kind: EventKind;
-	values: z.input<typeof eventSchema>;
+	values: EventValuesInput;
 	dateValue: string | number | undefined;
 	/** What to say when neither the user id nor the email came (the call must name its student). */
 	whoMissing: string;
@@ -159,25 +122,36 @@ function fromProcess(p: Record<string, unknown>, f: FieldMap, r: ValueReader): C
 	};
 }
 
+/** Calls of one batch name the same students again and again: their emails are normalised once. */
+const emails = new Map<string, string | null>();
+function knownEmail(given: string): string | null {
+	let e = emails.get(given);
+	if (e === undefined) {
+		if (emails.size >= 10_000) emails.clear();
+		e = normaliseEmail(given);
+		emails.set(given, e);
+	}
+	return e;
+}
+
 export function isTechApi(p: Record<string, unknown>): boolean {
 	return isObject(p.answer) || isObject(p.comment) || (typeof p.eventType === 'string' && p.eventType.startsWith('getcourse/'));
 }
 
 /** Validates one GetCourse call (either kind) and builds the row to store, or the reason it is invalid. */
 export function normaliseEvent(params: Record<string, unknown>, opts: NormaliseOptions): NormaliseResult {
-	const fields = { ...DEFAULT_FIELDS, ...(opts.fields ?? {}) };
-	const drop = new Set(opts.dropKeys ?? []);
-	const raw = cleanValue(Object.fromEntries(Object.entries(params).filter(([k]) => !drop.has(k)))) as Record<string, unknown>;
+	const fields = opts.fields ? { ...DEFAULT_FIELDS, ...opts.fields } : DEFAULT_FIELDS;
+	const raw = cleanRecord(params, opts.dropKeys);
 	const reader = new ValueReader();
 	const c = isTechApi(params) ? fromTechApi(params, reader) : fromProcess(params, fields, reader);
 
-	const problems = [...reader.problems];
-	const parsed = eventSchema.safeParse(c.values);
+	const problems = reader.problems;
+	const parsed = parseEventValues(c.values);
 	if (!parsed.success) {
 		for (const issue of parsed.error.issues) if (!problems.includes(issue.message)) problems.push(issue.message);
 	}
 	const given = c.values.userEmail.trim();
-	const email = given ? normaliseEmail(given) : '';
+	const email = given ? knownEmail(given) : '';
 	if (email === null) problems.push(`email ${JSON.stringify(given.slice(0, 80))} is not a valid address`);
 	const userId = parsed.success ? parsed.data.userId : c.values.userId.trim();
 	if (!userId && (c.userIdRequired || !email) && !problems.some((p) => p.includes('user_id') || p.includes('owner_id'))) problems.push(c.whoMissing);

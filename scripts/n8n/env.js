@@ -59,6 +59,10 @@ function n8nEnv({ userFolder, port = 5678, dbName, encryptionKey, db = {}, broke
 		DB_POSTGRESDB_PASSWORD: db.password || '',
 		DB_POSTGRESDB_DATABASE: dbName,
 		DB_POSTGRESDB_SCHEMA: 'public',
+		// n8n's default pool of 2 connections is used up under a burst of webhooks (each one reads the
+		// workflow, records an execution…): its own health ping then times out and n8n answers every
+		// webhook "503 Database is not ready!" until it recovers (seen in queue mode under load).
+		DB_POSTGRESDB_POOL_SIZE: '10',
 		N8N_LOG_LEVEL: process.env.N8N_LOG_LEVEL || 'info',
 		N8N_LOG_OUTPUT: 'console',
 		NO_PROXY: '127.0.0.1,localhost',

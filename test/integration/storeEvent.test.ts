@@ -91,6 +91,22 @@ describe('GetCourse Store Event', () => {
 		expect(row.raw_payload.answer_text.length).toBe(evil.length + 200_000);
 	});
 
+	it('a text cut inside a surrogate pair ends in U+FFFD; a text quoting a JSON escape stays as sent', async () => {
+		const quoted = String.raw`C:\ud83d \\ud800 "\u0000"`;
+		const [out] = await run([
+			processCall({ answer_id: '1', answer_text: 'a'.repeat(19_999) + '💡 tail', lesson_name: 'б'.repeat(499) + '💡' }),
+			processCall({ answer_id: '2', answer_text: quoted, training_name: '💡'.repeat(300) }),
+		]);
+		expect(out.map((o) => o.json.status)).toEqual(['stored', 'stored']);
+		const rows = (await q('SELECT answer_text, lesson_name, training_name, raw_payload FROM webhook_events ORDER BY answer_id')).rows;
+		expect(rows[0].answer_text).toBe('a'.repeat(19_999) + '\uFFFD');
+		expect(rows[0].lesson_name).toBe('б'.repeat(499) + '\uFFFD');
+		expect(rows[0].raw_payload.answer_text).toBe('a'.repeat(19_999) + '💡 tail');
+		expect(rows[1].answer_text).toBe(quoted);
+		expect(rows[1].raw_payload.answer_text).toBe(quoted);
+		expect(rows[1].training_name).toBe('💡'.repeat(250));
+	});
+
 	it.each([
 		['version 2, GetCourse Webhook Secret credential', {}, 'gc-Secret-123', 2],
 		['version 1, Shared Secret parameter', { sharedSecret: 'gc-Secret-123' }, undefined, 1],

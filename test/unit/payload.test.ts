@@ -42,6 +42,45 @@ describe('dates', () => {
 		expect(parseEventDate('1770109511', TZ)?.toISOString()).toBe('2026-02-03T09:05:11.000Z');
 		expect(parseEventDate(1770109511000, TZ)?.toISOString()).toBe('2026-02-03T09:05:11.000Z');
 	});
+	it('keeps each hour\'s offset without changing a result, across DST changes and half-hour zones', () => {
+		// The reference: ask Intl for every date (what parseEventDate did before it kept offsets per hour).
+		const formats = new Map<string, Intl.DateTimeFormat>();
+		const offsetAt = (tz: string, instant: number) => {
+			if (!formats.has(tz)) formats.set(tz, new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }));
+			const f = formats.get(tz) as Intl.DateTimeFormat;
+			const p = Object.fromEntries(f.formatToParts(new Date(instant)).filter((x) => x.type !== 'literal').map((x) => [x.type, Number(x.value)]));
+			return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(instant / 1000) * 1000;
+		};
+		const reference = (tz: string, wall: number) => {
+			let guess = wall - offsetAt(tz, wall);
+			guess = wall - offsetAt(tz, guess);
+			return new Date(guess).toISOString();
+		};
+		const changes: Array<[string, string]> = [
+			['Europe/Berlin', '2025-03-30'],
+			['Europe/Berlin', '2025-10-26'],
+			['Australia/Lord_Howe', '2025-04-06'], // a 30-minute change
+			['Australia/Lord_Howe', '2025-10-05'],
+			['America/St_Johns', '2025-11-02'],
+			['Asia/Kathmandu', '2025-06-01'],
+			['Europe/Moscow', '2011-03-27'], // the last change Moscow made
+		];
+		const pad = (n: number) => String(n).padStart(2, '0');
+		let compared = 0;
+		for (const [tz, day] of changes) {
+			const [y, m, d] = day.split('-').map(Number);
+			const walls: number[] = [];
+			for (let min = -6 * 60; min <= 30 * 60; min += 7) walls.push(Date.UTC(y, m - 1, d, 0, min, 13));
+			// forwards, then backwards (the kept hours then come from the other side)
+			for (const wall of [...walls, ...walls.reverse()]) {
+				const w = new Date(wall);
+				const text = `${w.getUTCFullYear()}-${pad(w.getUTCMonth() + 1)}-${pad(w.getUTCDate())} ${pad(w.getUTCHours())}:${pad(w.getUTCMinutes())}:${pad(w.getUTCSeconds())}`;
+				expect([text, tz, parseEventDate(text, tz)?.toISOString()]).toEqual([text, tz, reference(tz, wall)]);
+				compared++;
+			}
+		}
+		expect(compared).toBeGreaterThan(2000);
+	});
 	it.each(['yesterday', '2025-13-01 00:00:00', '31.02.2025 10:00', '2025-12-20 25:00:00', '12', "1' OR '1'='1"])('rejects %j', (v) => {
 		expect(parseEventDate(v, TZ)).toBeNull();
 	});

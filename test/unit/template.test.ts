@@ -1,4 +1,4 @@
-import { DEFAULT_TEMPLATE, escapeHtml, renderMessage, TELEGRAM_MAX_LENGTH } from '../../lib/notify/template';
+import { DEFAULT_TEMPLATE, escapeHtml, formatDate, renderMessage, TELEGRAM_MAX_LENGTH } from '../../lib/notify/template';
 import { messageHash, prepareNotification, prepareStaffAlert } from '../../lib/notify/createNotifications';
 import { DEFAULT_STAFF_TEMPLATE } from '../../lib/notify/template';
 
@@ -40,6 +40,37 @@ describe('message template', () => {
 	});
 
 	it('escapes', () => expect(escapeHtml('<a href="x">&</a>')).toBe('&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;'));
+
+	it('a template split once fills exactly as a replace over it would (repeats, unknown and nested braces, $ in values)', () => {
+		const reference = (template: string, v: Record<string, string>) =>
+			template.replace(/\{([a-z_]+)\}/g, (whole, name: string) => (name in v || name === 'answer_excerpt' ? escapeHtml(name === 'answer_excerpt' ? v.answer_text : v[name] || '—') : whole));
+		const v = { student_name: 'Иван $& $1 <b>', lesson_name: '', answer_text: 'x"y' };
+		for (const template of ['', 'plain', '{student_name}', '{{student_name}}', '{student_name}{student_name} {lesson_name}.', '{Student_name} {nope} {answer_excerpt}', '}{lesson_name}{']) {
+			const allowed = ['student_name', 'lesson_name', 'answer_text', 'answer_excerpt'];
+			expect(renderMessage(template, v, allowed)).toBe(reference(template, v));
+			expect(renderMessage(template, v, allowed)).toBe(reference(template, v)); // and again, from the kept split
+		}
+	});
+
+	it('dates to the minute in the school zone, the same as asking Intl every time (minute texts are kept)', () => {
+		const zones = ['Europe/Moscow', 'Europe/Berlin', 'Asia/Kolkata', 'America/St_Johns', 'Australia/Lord_Howe', 'UTC'];
+		const fresh = new Map(zones.map((zone) => [zone, new Intl.DateTimeFormat('ru-RU', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })]));
+		const differ: unknown[] = [];
+		let t = Date.UTC(2025, 2, 29, 22, 0, 0);
+		for (let i = 0; i < 3000; i++) {
+			t += 7_919 + (i % 13) * 1_000; // steps of 8–20 s across the DST change of 30 March 2025
+			const zone = zones[i % zones.length];
+			const want = fresh.get(zone)?.format(new Date(t));
+			if (formatDate(new Date(t), zone) !== want) differ.push([zone, t, formatDate(new Date(t), zone), want]);
+		}
+		expect(differ).toEqual([]);
+		// before 1973 some zones were seconds off the minute: asked every time
+		const monrovia = new Intl.DateTimeFormat('ru-RU', { timeZone: 'Africa/Monrovia', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+		for (const s of [0, 29, 31, 59]) {
+			const d = new Date(Date.UTC(1970, 5, 1, 12, 0, s));
+			expect(formatDate(d, 'Africa/Monrovia')).toBe(monrovia.format(d));
+		}
+	});
 });
 
 describe('preparing a notification', () => {

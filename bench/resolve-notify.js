@@ -55,7 +55,7 @@ async function seed(s) {
 
 async function reset(s) {
 	await s.q(`UPDATE webhook_events SET processed = FALSE, processed_at = NULL, attempts = 0, locked_until = NULL, error_message = NULL`);
-	await s.q('TRUNCATE notifications, error_logs, application_logs RESTART IDENTITY');
+	await s.q('TRUNCATE notifications, reviews, error_logs, application_logs RESTART IDENTITY');
 	await s.q('VACUUM ANALYZE webhook_events');
 	await s.q('VACUUM ANALYZE notifications');
 }

@@ -153,12 +153,17 @@ BEGIN
      ORDER BY e.id
     ON CONFLICT (event_id) DO NOTHING;
 
-    -- a newer submission of the answer supersedes its older open reviews
+    -- a newer submission of the answer (a resubmission: the only kind that can find an older
+    -- review) supersedes its older open reviews. Driven from the new reviews through the index
+    -- on open reviews by answer: the statistics of a table just written to say nothing, and a
+    -- plan that scans every open review for every new one is quadratic in the batch.
     UPDATE reviews r
        SET closed_at = GREATEST(n.opened_at, r.opened_at), closed_by = 'resubmission', closed_by_event_id = n.event_id
       FROM added a
-      JOIN reviews n ON n.event_id = a.webhook_event_id AND n.notification_id = a.id
-     WHERE r.answer_id = n.answer_id AND r.closed_at IS NULL AND r.event_id < n.event_id;
+      JOIN reviews n ON n.event_id = a.webhook_event_id AND n.notification_id = a.id AND n.is_resubmission
+      CROSS JOIN LATERAL (SELECT o.id FROM reviews o
+                           WHERE o.answer_id = n.answer_id AND o.closed_at IS NULL AND o.event_id < n.event_id) older
+     WHERE r.id = older.id;
 
     -- checked (or handed in again) before its notification was queued
     UPDATE reviews r

@@ -9,7 +9,9 @@
  *
  * The peer (test/support/telegram-peer.js, enforceLimits) answers like Telegram: a sendMessage
  * beyond 30 in any 1 s window, a second one to a chat within 1 s, or a 21st to a group (negative
- * chat id) within 60 s is refused with 429 retry_after and not delivered.
+ * chat id) within 60 s is refused with 429 retry_after and not delivered. It runs in a process of
+ * its own (test/support/telegram-peer-process.js), so that it stamps arrivals as Telegram would,
+ * not when this process's busy event loop gets round to them.
  *
  * (a) private: 2,000 notifications to 500 private chats (4 each), queued before the first run.
  *     Reported: messages/s over the whole backlog and within executions, the most delivered in
@@ -22,7 +24,7 @@
  */
 const path = require('node:path');
 const { requireDist, freshSchema, runNode, median, peakRssMb, fmt, table, header, ROOT } = require('./common');
-const { createTelegramPeer } = require(path.join(ROOT, 'test/support/telegram-peer.js'));
+const { startPeerProcess } = require(path.join(ROOT, 'test/support/telegram-peer-process.js'));
 const { GetCourseSendPending } = requireDist('nodes/GetCourseSendPending/GetCourseSendPending.node.js');
 const { prepareStaffAlert } = requireDist('lib/notify/createNotifications.js');
 const { DEFAULT_STAFF_TEMPLATE } = requireDist('lib/notify/template.js');
@@ -46,10 +48,10 @@ const quantile = (xs, p) => {
 async function drain(node, creds, peer, done, label) {
 	const executions = [];
 	for (;;) {
-		const before = peer.messages.length;
+		const before = (await peer.sync()).messages.length;
 		const e0 = Date.now();
 		const [out] = await runNode(node, { credentials: creds });
-		const delivered = peer.messages.slice(before);
+		const delivered = (await peer.sync()).messages.slice(before);
 		executions.push({ items: out.length, ms: Date.now() - e0, delivered: delivered.length, span: delivered.length > 1 ? delivered[delivered.length - 1].at - delivered[0].at : 0 });
 		if (out.length) process.stderr.write(`  ${label}, execution ${executions.length}: ${out.length} items, ${delivered.length} delivered in ${((Date.now() - e0) / 1000).toFixed(1)} s\n`);
 		if (await done(out)) break;
@@ -63,7 +65,7 @@ async function privateChats(s, peer, creds, node) {
 	header('Send Pending: 2,000 notifications to 500 private chats, default pacing', `${N} notifications, ${CHATS} chats, ${RUNS} run(s); peer enforces 30/s overall, 1/s per chat, 20/min per group`);
 	const results = [];
 	for (let run = 0; run < RUNS; run++) {
-		peer.reset();
+		await peer.reset();
 		await s.q('TRUNCATE notifications, chat_pace RESTART IDENTITY');
 		await s.q(
 			`INSERT INTO notifications (mentor_id, type, message, chat_id, message_hash)
@@ -74,6 +76,7 @@ async function privateChats(s, peer, creds, node) {
 		const t0 = Date.now();
 		const executions = await drain(node, creds, peer, async (out) => !out.length && !(await s.q(`SELECT 1 FROM notifications WHERE status IN ('pending', 'sending') LIMIT 1`)).rows.length, `run ${run + 1}`);
 		const elapsed = Date.now() - t0;
+		await peer.sync();
 		const sendRequests = peer.requests.filter((r) => r.method === 'sendMessage');
 		const r429 = sendRequests.filter((r) => r.status === 429).length;
 		const texts = peer.messages.map((m) => `${m.chat_id}\u0000${m.text}`);
@@ -129,7 +132,7 @@ async function staffGroup(s, peer, creds, node) {
 		'Send Pending: a staff group with 300 waiting alerts, plus 200 mentor messages',
 		`${ALERTS} staff alerts for group ${STAFF_CHAT} queued at once, then ${MENTOR_MESSAGES} mentor messages to ${MENTORS} mentors queued 10 a second; executions back to back; peer enforces Telegram's limits`,
 	);
-	peer.reset();
+	await peer.reset();
 	await s.q('TRUNCATE notifications, chat_pace RESTART IDENTITY');
 	const alerts = Array.from({ length: ALERTS }, (_, k) => alertText(k));
 	const t0 = Date.now();
@@ -158,6 +161,7 @@ async function staffGroup(s, peer, creds, node) {
 	const executions = await drain(node, creds, peer, async () => queued === MENTOR_MESSAGES && (await pending()) === 0, 'staff');
 	await producer;
 	const elapsed = Date.now() - t0;
+	await peer.sync();
 
 	const latencies = [];
 	for (const m of peer.messages) {
@@ -218,8 +222,8 @@ async function staffGroup(s, peer, creds, node) {
 
 async function main() {
 	const s = await freshSchema('send');
-	const peer = createTelegramPeer({ token: TOKEN, enforceLimits: true });
-	const baseUrl = await peer.start();
+	const peer = await startPeerProcess({ token: TOKEN, enforceLimits: true });
+	const { baseUrl } = peer;
 	const creds = { getCourseBotPostgres: s.credential, getCourseBotTelegramApi: { accessToken: TOKEN, baseUrl } };
 	const node = new GetCourseSendPending();
 	try {

@@ -8,6 +8,7 @@ import { botKey, pacerFor } from './pacer';
 import { releaseLeft, sendJob } from './sendAnswer';
 import { buildJobs, type Job } from './sendJobs';
 import { awaitSharedSlot } from './sharedSlot';
+import { becomeActive, consumeWake } from './activeRuns';
 import { chatLimitsOf, checkRequestTimeout, leaseSecondsFor, resolveSendOptions, type SendOptions } from './sendOptions';
 import { failForGood, sleep, type Run, type SendOutcome } from './sendRun';
 
@@ -50,6 +51,7 @@ export async function sendPending(q: Queryable, tg: TelegramConfig, options: Par
 	const key = botKey(tg.baseUrl, tg.token);
 	const limits = chatLimitsOf(o);
 	const outcomes: SendOutcome[] = [];
+	const { run: active, end } = await becomeActive(q, key);
 	const run: Run = {
 		q,
 		tg: { ...tg, requestTimeoutMs },
@@ -68,13 +70,19 @@ export async function sendPending(q: Queryable, tg: TelegramConfig, options: Par
 		claiming: null,
 		failure: null,
 		paceReady: false,
+		active,
+		wokeAt: 0,
 		finish: (rows, status, extra) => {
 			for (const n of rows) {
 				outcomes.push({ notificationId: n.id, chatId: n.chat_id, status, telegramMessageId: null, attempts: n.attempts, error: null, ...extra });
 			}
 		},
 	};
-	await runLoop(run);
+	try {
+		await runLoop(run);
+	} finally {
+		end();
+	}
 	if (run.stop) throw new TelegramStopError(run.stop, outcomes);
 	return outcomes;
 }
@@ -83,6 +91,7 @@ export async function sendPending(q: Queryable, tg: TelegramConfig, options: Par
 async function claimMore(run: Run): Promise<number> {
 	const { q, o, pacer } = run;
 	const at = Date.now();
+	const wokeBefore = run.wokeAt;
 	let claimed: ClaimedNotification[];
 	try {
 		// what this run can still send: a chat whose next turn comes before the deadline (at least 5 s ahead)
@@ -94,7 +103,8 @@ async function claimMore(run: Run): Promise<number> {
 		claimed = [];
 	}
 	run.lastClaimAt = Date.now();
-	run.dry = claimed.length === 0;
+	// dry: nothing to claim, unless new work was announced while this claim ran
+	run.dry = claimed.length === 0 && run.wokeAt === wokeBefore;
 	if (!claimed.length) return 0;
 	if (!run.paceReady) {
 		await ensurePaceRow(q, run.key);
@@ -162,6 +172,13 @@ async function runLoop(run: Run): Promise<void> {
 			await releaseLeft(run, queue.splice(0), run.stop ? 'the run stopped: ' + run.stop : 'run time limit reached while waiting to retry');
 			continue;
 		}
+		// A run waiting for this one brought new work: claim again as soon as possible, not at the
+		// next top-up (consumed at once, so the wake-up never resolves a wait twice).
+		if (consumeWake(run.active)) {
+			run.wokeAt = Date.now();
+			run.dry = false;
+			run.lastClaimAt = 0;
+		}
 		const canClaim = open && run.claimedTotal < o.maxMessages && !run.claiming;
 		if (canClaim && !run.dry && queue.length <= LOW_WATER) startClaim(run);
 		if (!queue.length) {
@@ -171,7 +188,7 @@ async function runLoop(run: Run): Promise<void> {
 			}
 			if (!inflight.size) break;
 			// sends in flight hold their chats; when one finishes (or a while passes) look again
-			await Promise.race([...inflight, sleep(TOP_UP_EVERY_MS)]);
+			await Promise.race([...inflight, sleep(TOP_UP_EVERY_MS), run.active.wakeSignal]);
 			run.dry = false;
 			continue;
 		}
@@ -189,7 +206,7 @@ async function runLoop(run: Run): Promise<void> {
 			const idle = soonest - now > IDLE_BEFORE_TOP_UP_MS;
 			if (canClaim && idle && now >= topUpAt) startClaim(run);
 			const wake = canClaim && idle ? Math.min(soonest, topUpAt) : soonest;
-			await Promise.race([sleep(Math.min(wake, run.deadline) - now), ...inflight, ...claiming()]);
+			await Promise.race([sleep(Math.min(wake, run.deadline) - now), ...inflight, ...claiming(), run.active.wakeSignal]);
 			continue;
 		}
 		const [job] = queue.splice(idx, 1);

@@ -1,3 +1,4 @@
+import type { ActiveRun } from './activeRuns';
 import { markFailed, type ClaimedNotification } from '../db/notifications';
 import type { ClaimOptions } from '../db/notificationClaims';
 import type { Queryable } from '../db/types';
@@ -44,6 +45,10 @@ export interface Run {
 	/** The first claim failed: the run's error. */
 	failure: Error | null;
 	paceReady: boolean;
+	/** This process's active run for the bot (activeRuns.ts): woken by runs waiting for it. */
+	active: ActiveRun;
+	/** When it was last woken (new work announced): a claim that started before is not "dry". */
+	wokeAt: number;
 	finish: (rows: ClaimedNotification[], status: SendStatus, extra: Partial<SendOutcome>) => void;
 }
 

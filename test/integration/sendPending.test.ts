@@ -1,4 +1,5 @@
-import { closeAllPools } from '../../lib/db/pool';
+import { Pool } from 'pg';
+import { closeAllPools, poolConfig } from '../../lib/db/pool';
 import { sendPending } from '../../lib/telegram/sendPending';
 import { GetCourseSendPending } from '../../nodes/GetCourseSendPending/GetCourseSendPending.node';
 import { createTestDb, type TestDb } from '../support/db';
@@ -125,12 +126,25 @@ describe('GetCourse Send Pending', () => {
 		expect(peer.messages).toHaveLength(5);
 	});
 
-	it('two parallel Send executions never send one notification twice', async () => {
+	it('two parallel Send executions in one process never send one notification twice (the second hands its work to the first)', async () => {
 		await queue(Array.from({ length: 120 }, (_, i) => String(7000 + i)));
 		const [a, b] = await Promise.all([send({ batchSize: 10, messagesPerSecond: 200 }), send({ batchSize: 10, messagesPerSecond: 200 })]);
 		expect(a[0].length + b[0].length).toBe(120);
-		expect(a[0].length).toBeGreaterThan(0);
-		expect(b[0].length).toBeGreaterThan(0);
+		expect(peer.messages).toHaveLength(120);
+		expect(new Set(peer.messages.map((m: { chat_id: string }) => m.chat_id)).size).toBe(120);
+	});
+
+	it('two processes sending at once (pools of their own) share the queue and never send one notification twice', async () => {
+		await queue(Array.from({ length: 120 }, (_, i) => String(7000 + i)));
+		const tg = { baseUrl, token: TOKEN, requestTimeoutMs: 10_000 };
+		const pools = [0, 1].map(() => new Pool(poolConfig(t.settings, t.db.host, 2)));
+		const [a, b] = await Promise.all(pools.map((p) => sendPending(p, tg, { batchSize: 10, messagesPerSecond: 200, maxRunSeconds: 20 }))).finally(() =>
+			Promise.all(pools.map((p) => p.end())),
+		);
+		const sent = (o: { status: string }[]) => o.filter((x) => x.status === 'sent').length;
+		expect(sent(a) + sent(b)).toBe(120);
+		expect(sent(a)).toBeGreaterThan(0);
+		expect(sent(b)).toBeGreaterThan(0);
 		expect(peer.messages).toHaveLength(120);
 		expect(new Set(peer.messages.map((m: { chat_id: string }) => m.chat_id)).size).toBe(120);
 	});
@@ -233,7 +247,10 @@ describe('faults that must not burn the queue, and timing that must not send twi
 		const tg = { baseUrl, token: TOKEN, requestTimeoutMs: 10_000 };
 		const a = sendPending(t.db.pool, tg, { maxRunSeconds: 1, leaseMarginSeconds: 1 });
 		await new Promise((r) => setTimeout(r, 6000));
-		const b = await sendPending(t.db.pool, tg, { maxRunSeconds: 1, leaseMarginSeconds: 1 });
+		// B stands for another process (a queue-mode worker): a pool of its own, so it does not wait
+		// for A the way a second run in A's process would (lib/telegram/activeRuns.ts)
+		const other = new Pool(poolConfig(t.settings, t.db.host, 2));
+		const b = await sendPending(other, tg, { maxRunSeconds: 1, leaseMarginSeconds: 1 }).finally(() => other.end());
 		expect(b).toHaveLength(0);
 		const [lease] = (await q(`SELECT extract(epoch FROM locked_until - created_at)::int AS s FROM notifications`)).rows;
 		expect(lease.s).toBeGreaterThanOrEqual(12); // run 1 s + request timeout 10 s + margin 1 s

@@ -43,16 +43,14 @@ export async function setDeadlines(q: Queryable, rows: Array<{ id: string; deadl
 
 export type NoticeKind = 'reminder' | 'escalation';
 
-export interface DueReview {
+/** What a review row tells about the answer and who should check it (read with the reviews). */
+interface ReviewFacts {
 	id: string;
-	event_id: string;
 	answer_id: string;
 	is_resubmission: boolean;
-	mentor_email: string | null;
 	mentor_name: string | null;
 	/** The mentor's row valid now (same email): the reminder goes to its telegram_id, else to the first message's chat. */
 	current_mentor_id: string | null;
-	current_mentor_name: string | null;
 	chat_id: string | null;
 	student_user_id: string | null;
 	student_email: string | null;
@@ -62,10 +60,16 @@ export interface DueReview {
 	lesson_id: string | null;
 	lesson_name: string | null;
 	opened_at: Date;
+	now: Date;
+}
+
+export interface DueReview extends ReviewFacts {
+	event_id: string;
+	mentor_email: string | null;
+	current_mentor_name: string | null;
 	deadline_at: Date;
 	escalate_at: Date;
 	reminded_at: Date | null;
-	now: Date;
 }
 
 const DUE = {
@@ -160,26 +164,11 @@ export async function queueReviewNotices(q: Queryable, kind: NoticeKind, type: s
 	return { queued: Number(r.rows[0].queued), created: Number(r.rows[0].created) };
 }
 
-export interface OpenReviewRow {
-	id: string;
+export interface OpenReviewRow extends ReviewFacts {
 	mentor_email: string;
-	mentor_name: string | null;
-	current_mentor_id: string | null;
-	chat_id: string | null;
-	student_user_id: string | null;
-	student_email: string | null;
-	student_name: string | null;
-	training_id: string | null;
-	training_name: string | null;
-	lesson_id: string | null;
-	lesson_name: string | null;
-	answer_id: string;
-	is_resubmission: boolean;
-	opened_at: Date;
 	deadline_at: Date | null;
 	/** Open reviews of this mentor in all (the list stops at `perMentor`). */
 	total: string;
-	now: Date;
 }
 
 /** Every mentor's open reviews, oldest first, at most `perMentor` each (with the mentor's total). */

@@ -106,10 +106,11 @@ export function splitStatements(sql: string): SqlStatement[] {
 }
 
 /**
- * Where the last WHERE of the statement's own level is (not one inside parentheses, a string or
- * a comment): the index of its W, or -1.
+ * Where a keyword stands at the statement's own level (not inside parentheses, a string or a
+ * comment): the index of its first letter — the first occurrence, or the last with `last` — or -1.
  */
-export function topLevelWhere(text: string): number {
+function topLevelWord(text: string, word: string, last: boolean): number {
+	const re = new RegExp(`^${word}\\b`, 'i');
 	let depth = 0;
 	let found = -1;
 	let i = 0;
@@ -122,28 +123,21 @@ export function topLevelWhere(text: string): number {
 		const c = text[i];
 		if (c === '(') depth++;
 		else if (c === ')') depth--;
-		else if (depth === 0 && /[wW]/.test(c) && /^where\b/i.test(text.slice(i, i + 6)) && !/[\w$"]/.test(text[i - 1] ?? ' ')) found = i;
+		else if (depth === 0 && re.test(text.slice(i, i + word.length + 1)) && !/[\w$"]/.test(text[i - 1] ?? ' ')) {
+			if (!last) return i;
+			found = i;
+		}
 		i++;
 	}
 	return found;
 }
 
+/** Where the last WHERE of the statement's own level is: the index of its W, or -1. */
+export function topLevelWhere(text: string): number {
+	return topLevelWord(text, 'where', true);
+}
+
 /** Whether a top-level keyword (e.g. RETURNING) occurs in the statement. */
 export function hasTopLevelWord(text: string, word: string): boolean {
-	let depth = 0;
-	let i = 0;
-	const re = new RegExp(`^${word}\\b`, 'i');
-	while (i < text.length) {
-		const skipped = skipQuoted(text, i);
-		if (skipped !== -1) {
-			i = skipped;
-			continue;
-		}
-		const c = text[i];
-		if (c === '(') depth++;
-		else if (c === ')') depth--;
-		else if (depth === 0 && re.test(text.slice(i, i + word.length + 1)) && !/[\w$"]/.test(text[i - 1] ?? ' ')) return true;
-		i++;
-	}
-	return false;
+	return topLevelWord(text, word, false) !== -1;
 }

@@ -1,6 +1,6 @@
-import { closeAllPools } from '../../lib/db/pool';
 import { sendPending } from '../../lib/telegram/sendPending';
-import { createTestDb, type TestDb } from '../support/db';
+import { withDbAndPeer } from '../support/dbAndPeer';
+import { type TestDb } from '../support/db';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createTelegramPeer } = require('../support/telegram-peer');
@@ -20,18 +20,9 @@ async function queue(chats: string[], tag: string): Promise<void> {
 	);
 }
 
-beforeAll(async () => {
-	t = await createTestDb('active');
-	tg = { baseUrl: await peer.start(), token: TOKEN, requestTimeoutMs: 5000 };
-});
-afterAll(async () => {
-	await peer.stop();
-	await t.drop();
-	await closeAllPools();
-});
-beforeEach(async () => {
-	peer.reset();
-	await q('TRUNCATE notifications, chat_pace RESTART IDENTITY');
+withDbAndPeer('active', peer, 'notifications, chat_pace', (db, url) => {
+	t = db;
+	tg = { baseUrl: url, token: TOKEN, requestTimeoutMs: 5000 };
 });
 
 describe('one Send Pending run at a time per bot and pool (lib/telegram/activeRuns.ts)', () => {

@@ -4,40 +4,18 @@
  * about every months-old waiting event, and one row with valid_from after valid_to made it fail
  * while installing the overlap guard.)
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { closeAllPools } from '../../lib/db/pool';
+import { CLI, runCli } from '../support/cli';
 import { createTestDb, type TestDb } from '../support/db';
 import { loadStartingPoint, type PgServer } from '../support/migrationFixtures';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const testPgConfig = require('../support/pgEnv');
 
-const CLI = join(__dirname, '../../dist/lib/cli/main.js');
 let t: TestDb;
 const q = async (sql: string, v: unknown[] = []) => (await t.db.pool.query(sql, v)).rows;
 
-async function cli(args: string[]) {
-	try {
-		const r = await promisify(execFile)(process.execPath, [CLI, ...args], {
-			cwd: __dirname,
-			env: {
-				PATH: process.env.PATH ?? '',
-				POSTGRES_HOST_EXTERNAL: t.settings.hostExternal,
-				POSTGRES_PORT: String(t.settings.port),
-				POSTGRES_USER: t.settings.user,
-				POSTGRES_PASSWORD: t.settings.password,
-				POSTGRES_DB: t.settings.database,
-				POSTGRES_SCHEMA: t.settings.schema,
-			},
-		});
-		return { code: 0, stdout: r.stdout, stderr: r.stderr };
-	} catch (e) {
-		const err = e as { code: number; stdout: string; stderr: string };
-		return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-	}
-}
+const cli = (args: string[]) => runCli(t.settings, args);
 
 const waiting = () => q(`SELECT id::int, processed, skip_reason FROM webhook_events ORDER BY id`);
 

@@ -1,14 +1,10 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { closeAllPools } from '../../lib/db/pool';
 import { testPostgresCredential } from '../../nodes/shared/database';
 import { TABLES } from '../support/schemaTables';
+import { CLI, runCli } from '../support/cli';
 import { createTestDb, type TestDb } from '../support/db';
 
-const run = promisify(execFile);
-const CLI = join(__dirname, '../../dist/lib/cli/main.js');
 let t: TestDb;
 
 beforeAll(async () => {
@@ -20,29 +16,8 @@ afterAll(async () => {
 	await closeAllPools();
 });
 
-function env(over: Record<string, string> = {}) {
-	return {
-		PATH: process.env.PATH ?? '',
-		POSTGRES_HOST_EXTERNAL: t.settings.hostExternal,
-		POSTGRES_PORT: String(t.settings.port),
-		POSTGRES_USER: t.settings.user,
-		POSTGRES_PASSWORD: t.settings.password,
-		POSTGRES_DB: t.settings.database,
-		POSTGRES_SCHEMA: t.settings.schema,
-		SERVER_ENV: 'dev',
-		...over,
-	};
-}
 
-async function cli(args: string[], over: Record<string, string> = {}) {
-	try {
-		const r = await run(process.execPath, [CLI, ...args], { env: env(over), cwd: __dirname });
-		return { code: 0, stdout: r.stdout, stderr: r.stderr };
-	} catch (e) {
-		const err = e as { code: number; stdout: string; stderr: string };
-		return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-	}
-}
+const cli = (args: string[], over: Record<string, string> = {}) => runCli(t.settings, args, { env: over });
 
 describe('getcourse-bot command line', () => {
 	it('init applies the schema (twice) and lists what it found', async () => {

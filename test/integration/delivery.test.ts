@@ -5,7 +5,6 @@
  * chat waits, staff alert digests, forum topics. Time-dependent rules are driven by setting
  * dates in chat_pace and on claims, not by sleeping.
  */
-import { closeAllPools } from '../../lib/db/pool';
 import { claimNotifications } from '../../lib/db/notifications';
 import { DEFAULT_STAFF_TEMPLATE } from '../../lib/notify/template';
 import { prepareStaffAlert } from '../../lib/notify/createNotifications';
@@ -15,7 +14,8 @@ import { GetCourseCreateNotification } from '../../nodes/GetCourseCreateNotifica
 import { GetCourseReferenceData } from '../../nodes/GetCourseReferenceData/GetCourseReferenceData.node';
 import { GetCourseResolveMentor } from '../../nodes/GetCourseResolveMentor/GetCourseResolveMentor.node';
 import { GetCourseStoreEvent } from '../../nodes/GetCourseStoreEvent/GetCourseStoreEvent.node';
-import { createTestDb, seedReference, type TestDb } from '../support/db';
+import { withDbAndPeer } from '../support/dbAndPeer';
+import { seedReference, type TestDb } from '../support/db';
 import { processCall } from '../support/fixtures';
 import { runNode } from '../support/nodeContext';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -61,18 +61,9 @@ async function queue(rows: Array<{ chat: string; type?: string; mentor?: number 
 	return r.rows.map((x) => x.id);
 }
 
-beforeAll(async () => {
-	t = await createTestDb('delivery');
-	baseUrl = await peer.start();
-});
-afterAll(async () => {
-	await peer.stop();
-	await t.drop();
-	await closeAllPools();
-});
-beforeEach(async () => {
-	peer.reset();
-	await q('TRUNCATE notifications, chat_pace, webhook_events, mentors, students, trainings, lessons, mapping RESTART IDENTITY');
+withDbAndPeer('delivery', peer, 'notifications, chat_pace, webhook_events, mentors, students, trainings, lessons, mapping', (db, url) => {
+	t = db;
+	baseUrl = url;
 });
 
 describe('the peer enforces Telegram limits', () => {

@@ -5,17 +5,15 @@
  * the mentor's telegram_id valid now. (Before: the notification was `failed` and nobody knew;
  * `retry --failed` ignored the flag and re-queued every unresolved event.)
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { closeAllPools } from '../../lib/db/pool';
 import { GetCourseCreateNotification } from '../../nodes/GetCourseCreateNotification/GetCourseCreateNotification.node';
 import { GetCourseMaintenance } from '../../nodes/GetCourseMaintenance/GetCourseMaintenance.node';
 import { GetCourseResolveMentor } from '../../nodes/GetCourseResolveMentor/GetCourseResolveMentor.node';
 import { GetCourseSendPending } from '../../nodes/GetCourseSendPending/GetCourseSendPending.node';
 import { GetCourseStoreEvent } from '../../nodes/GetCourseStoreEvent/GetCourseStoreEvent.node';
-import { createTestDb, seedReference, type TestDb } from '../support/db';
+import { CLI, runCli } from '../support/cli';
+import { withDbAndPeer } from '../support/dbAndPeer';
+import { seedReference, type TestDb } from '../support/db';
 import { processCall } from '../support/fixtures';
 import { runNode } from '../support/nodeContext';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -23,7 +21,6 @@ const { createTelegramPeer } = require('../support/telegram-peer');
 
 const TOKEN = '123456789:AAEfakeTokenForFailedSendTests_xy';
 const STAFF = '-100900';
-const CLI = join(__dirname, '../../dist/lib/cli/main.js');
 const peer = createTelegramPeer({ token: TOKEN });
 const cantInitiate = { status: 403, body: { ok: false, error_code: 403, description: "Forbidden: bot can't initiate conversation with a user" } };
 let t: TestDb;
@@ -48,45 +45,21 @@ const send = async (alertChat: string | null = STAFF) =>
 const staffMessages = () => peer.messagesTo(STAFF) as Array<{ text: string }>;
 const alerts = () => q(`SELECT id::int, webhook_event_id::int AS event_id, mentor_id, chat_id, status FROM notifications WHERE type = 'send_failed_alert' ORDER BY id`);
 
-async function cli(args: string[]) {
-	try {
-		const r = await promisify(execFile)(process.execPath, [CLI, ...args], {
-			cwd: __dirname,
-			env: {
-				PATH: process.env.PATH ?? '',
-				POSTGRES_HOST_EXTERNAL: t.settings.hostExternal,
-				POSTGRES_PORT: String(t.settings.port),
-				POSTGRES_USER: t.settings.user,
-				POSTGRES_PASSWORD: t.settings.password,
-				POSTGRES_DB: t.settings.database,
-				POSTGRES_SCHEMA: t.settings.schema,
-			},
-		});
-		return { code: 0, stdout: r.stdout, stderr: r.stderr };
-	} catch (e) {
-		const err = e as { code: number; stdout: string; stderr: string };
-		return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-	}
-}
+const cli = (args: string[]) => runCli(t.settings, args);
 
 const BORIS = { email: 'boris@school.ru', telegram_id: 3001, first_name: 'Борис' };
 const ANNA = { email: 'anna@school.ru', telegram_id: 3002, first_name: 'Анна' };
 const KOLYA = { user_id: '901', email: 'kolya@example.ru', first_name: 'Коля' };
 const SVETA = { user_id: '902', email: 'sveta@example.ru', first_name: 'Света' };
 
-beforeAll(async () => {
+beforeAll(() => {
 	if (!existsSync(CLI)) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
-	t = await createTestDb('failed_sends');
-	baseUrl = await peer.start();
 });
-afterAll(async () => {
-	await peer.stop();
-	await t.drop();
-	await closeAllPools();
+withDbAndPeer('failed_sends', peer, 'webhook_events, notifications, mentors, students, mapping, application_logs', (db, url) => {
+	t = db;
+	baseUrl = url;
 });
 beforeEach(async () => {
-	peer.reset();
-	await q('TRUNCATE webhook_events, notifications, mentors, students, mapping, application_logs RESTART IDENTITY');
 	await seedReference(t.db, {
 		mentors: [BORIS, ANNA],
 		students: [KOLYA, SVETA],

@@ -1,14 +1,10 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { ensureOverlapGuards } from '../../lib/db/overlapGuards';
-import { closeAllPools, withClient } from '../../lib/db/pool';
+import { closeAllPools } from '../../lib/db/pool';
+import { CLI, runCli } from '../support/cli';
 import { createTestDb, type TestDb } from '../support/db';
 
-const run = promisify(execFile);
-const CLI = join(__dirname, '../../dist/lib/cli/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'gcb-refcli-'));
 const dbs: TestDb[] = [];
 
@@ -27,27 +23,7 @@ async function fresh(prefix: string, guards = true): Promise<TestDb> {
 	return t;
 }
 
-function cliFor(t: TestDb) {
-	return async (args: string[]) => {
-		const env = {
-			PATH: process.env.PATH ?? '',
-			POSTGRES_HOST_EXTERNAL: t.settings.hostExternal,
-			POSTGRES_PORT: String(t.settings.port),
-			POSTGRES_USER: t.settings.user,
-			POSTGRES_PASSWORD: t.settings.password,
-			POSTGRES_DB: t.settings.database,
-			POSTGRES_SCHEMA: t.settings.schema,
-			SERVER_ENV: 'dev',
-		};
-		try {
-			const r = await run(process.execPath, [CLI, ...args], { env, cwd: dir });
-			return { code: 0, stdout: r.stdout, stderr: r.stderr };
-		} catch (e) {
-			const err = e as { code: number; stdout: string; stderr: string };
-			return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-		}
-	};
-}
+const cliFor = (t: TestDb) => (args: string[]) => runCli(t.settings, args, { cwd: dir });
 
 function file(name: string, text: string): string {
 	const p = join(dir, name);

@@ -1,11 +1,11 @@
-import { closeAllPools } from '../../lib/db/pool';
 import { queueDigests } from '../../lib/review/digest';
 import { GetCourseCreateNotification } from '../../nodes/GetCourseCreateNotification/GetCourseCreateNotification.node';
 import { GetCourseResolveMentor } from '../../nodes/GetCourseResolveMentor/GetCourseResolveMentor.node';
 import { GetCourseReviewClock } from '../../nodes/GetCourseReviewClock/GetCourseReviewClock.node';
 import { GetCourseSendPending } from '../../nodes/GetCourseSendPending/GetCourseSendPending.node';
 import { GetCourseStoreEvent } from '../../nodes/GetCourseStoreEvent/GetCourseStoreEvent.node';
-import { createTestDb, seedReference, type TestDb } from '../support/db';
+import { withDbAndPeer } from '../support/dbAndPeer';
+import { seedReference, type TestDb } from '../support/db';
 import { processCall, techApiCall } from '../support/fixtures';
 import { runNode } from '../support/nodeContext';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -50,18 +50,11 @@ const pastDeadline = (answerId: string, minutes: number, escalateMinutes?: numbe
 		[answerId, minutes, escalateMinutes ?? null],
 	);
 
-beforeAll(async () => {
-	t = await createTestDb('review');
-	peerUrl = await peer.start();
-});
-afterAll(async () => {
-	await peer.stop();
-	await t.drop();
-	await closeAllPools();
+withDbAndPeer('review', peer, 'webhook_events, notifications, reviews, error_logs, application_logs, mentors, students, trainings, lessons, mapping', (db, url) => {
+	t = db;
+	peerUrl = url;
 });
 beforeEach(async () => {
-	peer.reset();
-	await q('TRUNCATE webhook_events, notifications, reviews, error_logs, application_logs, mentors, students, trainings, lessons, mapping RESTART IDENTITY');
 	await seedReference(t.db, {
 		mentors: [
 			{ email: 'Maria@School.ru', telegram_id: 1001, first_name: 'Мария' },

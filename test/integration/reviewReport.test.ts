@@ -1,13 +1,12 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { closeAllPools } from '../../lib/db/pool';
 import { queueWeeklyReport } from '../../lib/review/report';
 import { GetCourseMaintenance } from '../../nodes/GetCourseMaintenance/GetCourseMaintenance.node';
 import { GetCourseReferenceData } from '../../nodes/GetCourseReferenceData/GetCourseReferenceData.node';
 import { GetCourseReviewClock } from '../../nodes/GetCourseReviewClock/GetCourseReviewClock.node';
+import { CLI, runCli } from '../support/cli';
 import { createTestDb, type TestDb } from '../support/db';
 import { runNode } from '../support/nodeContext';
 
@@ -17,32 +16,12 @@ import { runNode } from '../support/nodeContext';
  * the Reference Data node.
  */
 
-const run = promisify(execFile);
-const CLI = join(__dirname, '../../dist/lib/cli/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'gcb-review-report-'));
 let t: TestDb;
 const q = async (sql: string, v: unknown[] = []) => (await t.db.pool.query(sql, v)).rows;
 const creds = () => ({ getCourseBotPostgres: t.credential as never });
 
-async function cli(args: string[]) {
-	const env = {
-		PATH: process.env.PATH ?? '',
-		POSTGRES_HOST_EXTERNAL: t.settings.hostExternal,
-		POSTGRES_PORT: String(t.settings.port),
-		POSTGRES_USER: t.settings.user,
-		POSTGRES_PASSWORD: t.settings.password,
-		POSTGRES_DB: t.settings.database,
-		POSTGRES_SCHEMA: t.settings.schema,
-		SERVER_ENV: 'dev',
-	};
-	try {
-		const r = await run(process.execPath, [CLI, ...args], { env, cwd: dir });
-		return { code: 0, stdout: r.stdout, stderr: r.stderr };
-	} catch (e) {
-		const err = e as { code: number; stdout: string; stderr: string };
-		return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-	}
-}
+const cli = (args: string[]) => runCli(t.settings, args, { cwd: dir });
 
 /** A review as the clock leaves it: opened (Moscow time), deadline after `hours`, closed after `closedAfter` hours. */
 async function review(o: { mentor: string; name: string; training: string; opened: string; hours: number; closedAfter?: number; by?: string }) {

@@ -1,8 +1,9 @@
 import { Pool } from 'pg';
-import { closeAllPools, poolConfig } from '../../lib/db/pool';
+import { poolConfig } from '../../lib/db/pool';
 import { sendPending } from '../../lib/telegram/sendPending';
 import { GetCourseSendPending } from '../../nodes/GetCourseSendPending/GetCourseSendPending.node';
-import { createTestDb, type TestDb } from '../support/db';
+import { withDbAndPeer } from '../support/dbAndPeer';
+import { type TestDb } from '../support/db';
 import { runNode } from '../support/nodeContext';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createTelegramPeer } = require('../support/telegram-peer');
@@ -28,18 +29,9 @@ async function queue(chats: string[]): Promise<void> {
 	);
 }
 
-beforeAll(async () => {
-	t = await createTestDb('send');
-	baseUrl = await peer.start();
-});
-afterAll(async () => {
-	await peer.stop();
-	await t.drop();
-	await closeAllPools();
-});
-beforeEach(async () => {
-	peer.reset();
-	await q('TRUNCATE notifications RESTART IDENTITY');
+withDbAndPeer('send', peer, 'notifications', (db, url) => {
+	t = db;
+	baseUrl = url;
 });
 
 describe('GetCourse Send Pending', () => {

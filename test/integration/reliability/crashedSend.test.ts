@@ -9,9 +9,10 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { normaliseSettings } from '../../../lib/config';
 import { claimNotifications } from '../../../lib/db/notifications';
-import { closeAllPools, getDb } from '../../../lib/db/pool';
+import { getDb } from '../../../lib/db/pool';
 import { GetCourseSendPending } from '../../../nodes/GetCourseSendPending/GetCourseSendPending.node';
-import { createTestDb, type TestDb } from '../../support/db';
+import { type TestDb } from '../../support/db';
+import { withDbAndPeer } from '../../support/dbAndPeer';
 import { runNode } from '../../support/nodeContext';
 import { sleep } from './helpers';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -45,18 +46,9 @@ async function expectEachSentOnce(n: number) {
 	expect(rows).toEqual([{ status: 'sent', n }]);
 }
 
-beforeAll(async () => {
-	t = await createTestDb('rel_crash');
-	baseUrl = await peer.start();
-});
-afterAll(async () => {
-	await peer.stop();
-	await t.drop();
-	await closeAllPools();
-});
-beforeEach(async () => {
-	peer.reset();
-	await q('TRUNCATE notifications RESTART IDENTITY');
+withDbAndPeer('rel_crash', peer, 'notifications', (db, url) => {
+	t = db;
+	baseUrl = url;
 });
 
 it('claims of a run that died in-process come back after the lease and are sent once', async () => {

@@ -13,7 +13,10 @@
  * are posted with a fixed number in flight; each one's latency is the time from the start of its
  * POST to the moment the peer accepted its message. Then every answer is posted again (a
  * redelivery: 200 duplicate, no execution) and the peer must see nothing new.
- * Printed: p50 / p95 / max latency, 429s at the peer, duplicates (target p50 ≤ 3 s, p95 ≤ 10 s).
+ * That burst is cold (the first calls after n8n started: connections, credentials, code paths not
+ * yet warm); a second burst of new answers, once the first are out, is what a running install
+ * sees. Printed for each: p50 / p95 / max latency, where the first answer's time went; then 429s
+ * at the peer and duplicates (target, issue 20: p50 ≤ 2 s, p95 ≤ 5 s).
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -140,11 +143,11 @@ async function main() {
 			return u.toString();
 		};
 		const sentAt = new Map();
-		/** Posts every answer, CONCURRENCY in flight; returns the answers' HTTP status and outcome, counted. */
-		const postAll = async () => {
+		/** Posts answers `from`…`from + ANSWERS - 1`, CONCURRENCY in flight; returns their HTTP status and outcome, counted. */
+		const postAll = async (from) => {
 			const statuses = {};
 			await pool(
-				Array.from({ length: ANSWERS }, (_, i) => i),
+				Array.from({ length: ANSWERS }, (_, k) => from + k),
 				CONCURRENCY,
 				async (i) => {
 					const a = answer(i);
@@ -156,33 +159,71 @@ async function main() {
 			);
 			return statuses;
 		};
-		const t0 = Date.now();
-		const statuses = await postAll();
-		const postedMs = Date.now() - t0;
-		const deadline = Date.now() + 300000;
-		while (peer.messages.length < ANSWERS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-		const latencies = [];
-		for (const m of peer.messages) {
-			const i = Number(/№(\d+)/.exec(m.text)?.[1]);
-			if (sentAt.has(i)) latencies.push(m.at - sentAt.get(i));
-		}
-		latencies.sort((a, b) => a - b);
+		/** One burst of new answers: every message's latency, and where the time went. */
+		const burst = async (from, label) => {
+			const before = peer.messages.length;
+			const t0 = Date.now();
+			const statuses = await postAll(from);
+			const postedMs = Date.now() - t0;
+			const deadline = Date.now() + 300000;
+			while (peer.messages.length < before + ANSWERS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+			const messages = peer.messages.slice(before);
+			const latencies = [];
+			// a chat's second message must wait 1.1 s after its first (Telegram's 1/s per chat)
+			const seen = new Set();
+			const firsts = [];
+			const seconds = [];
+			for (const m of messages) {
+				const i = Number(/№(\d+)/.exec(m.text)?.[1]);
+				if (!sentAt.has(i) || i < from || i >= from + ANSWERS) continue;
+				latencies.push(m.at - sentAt.get(i));
+				(seen.has(m.chat_id) ? seconds : firsts).push(m.at - sentAt.get(i));
+				seen.add(m.chat_id);
+			}
+			for (const xs of [latencies, firsts, seconds]) xs.sort((a, b) => a - b);
+			console.log(`${label}: answers posted in ${fmt(postedMs)} ms: ${JSON.stringify(statuses)}`);
+			if (messages.length) {
+				console.log(
+					`  first message ${fmt(messages[0].at - t0)} ms after the first POST, last ${fmt(messages[messages.length - 1].at - t0)} ms; p50 of each chat's first message ${fmt(percentile(firsts, 50))} ms (${firsts.length}), of a chat's later ones ${fmt(percentile(seconds, 50))} ms (${seconds.length})`,
+				);
+				// the first answer's way through, as PostgreSQL recorded it
+				const first = (
+					await db.query(
+						`SELECT (extract(epoch FROM e.created_at) * 1000)::bigint AS stored, (extract(epoch FROM n.created_at) * 1000)::bigint AS notified, (extract(epoch FROM n.sent_at) * 1000)::bigint AS sent
+						   FROM webhook_events e JOIN notifications n ON n.webhook_event_id = e.id WHERE e.answer_id = $1`,
+						[String(930000000 + from)],
+					)
+				).rows[0];
+				if (first) console.log(`  answer №${from}: stored ${fmt(first.stored - t0)} ms, notification created ${fmt(first.notified - t0)} ms, sent ${fmt(first.sent - t0)} ms after the first POST`);
+			}
+			return { latencies };
+		};
+
+		const cold = await burst(0, 'cold (the first answers after npm start)');
 		// Redeliveries: duplicates, no execution, nothing new at the peer.
 		const before = peer.messages.length;
 		const d0 = Date.now();
-		const dupStatuses = await postAll();
+		const dupStatuses = await postAll(0);
 		const dupMs = Date.now() - d0;
 		await new Promise((r) => setTimeout(r, 3000));
+		const afterRedeliveries = peer.messages.length - before;
+		console.log(`redeliveries in ${fmt(dupMs)} ms: ${JSON.stringify(dupStatuses)}`);
+		const warm = await burst(ANSWERS, 'warm (the next answers, once the first are out)');
 		const keys = peer.messages.map((m) => `${m.chat_id}|${m.text}`);
 		const duplicates = keys.length - new Set(keys).size;
-
-		console.log(`answers posted in ${fmt(postedMs)} ms: ${JSON.stringify(statuses)}; redeliveries in ${fmt(dupMs)} ms: ${JSON.stringify(dupStatuses)}\n`);
-		table(
-			['messages', 'p50 ms', 'p95 ms', 'max ms', '429 at the peer', 'duplicates', 'after redeliveries'],
-			[[`${fmt(latencies.length)} of ${fmt(ANSWERS)}`, fmt(percentile(latencies, 50)), fmt(percentile(latencies, 95)), fmt(latencies[latencies.length - 1]), fmt(peer.limited.overall + peer.limited.perChat), fmt(duplicates), `${fmt(peer.messages.length - before)} new`]],
-		);
-		const met = latencies.length === ANSWERS && percentile(latencies, 50) <= 3000 && percentile(latencies, 95) <= 10000 && duplicates === 0 && peer.messages.length === before;
-		console.log(`\ntarget (p50 ≤ 3 s, p95 ≤ 10 s, every answer once, nothing after redeliveries): ${met ? 'met' : 'NOT met'}`);
+		console.log('');
+		const row = (label, { latencies }) => [
+			label,
+			`${fmt(latencies.length)} of ${fmt(ANSWERS)}`,
+			fmt(percentile(latencies, 50)),
+			fmt(percentile(latencies, 95)),
+			fmt(latencies[latencies.length - 1]),
+		];
+		table(['burst', 'messages', 'p50 ms', 'p95 ms', 'max ms'], [row('cold', cold), row('warm', warm)]);
+		console.log(`\n429 at the peer: ${fmt(peer.limited.overall + peer.limited.perChat)}; duplicates: ${fmt(duplicates)}; new messages after the redeliveries: ${fmt(afterRedeliveries)}`);
+		const ok = (b, p50) => b.latencies.length === ANSWERS && percentile(b.latencies, 50) <= p50 && percentile(b.latencies, 95) <= 5000;
+		const clean = duplicates === 0 && afterRedeliveries === 0 && peer.limited.overall + peer.limited.perChat === 0;
+		console.log(`target (issue 20: p50 ≤ 2 s, p95 ≤ 5 s, every answer once, nothing after redeliveries, 0 × 429): warm ${ok(warm, 2000) && clean ? 'met' : 'NOT met'}, cold ${ok(cold, 2000) && clean ? 'met' : 'NOT met'}`);
 	} finally {
 		if (db) await db.end().catch(() => undefined);
 		await app.stop();

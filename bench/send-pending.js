@@ -1,6 +1,6 @@
 'use strict';
 /**
- * Scenario 3: Send Pending against the loopback Bot API peer, default node parameters (29 msg/s
+ * Scenario 3: Send Pending against the loopback Bot API peer, default node parameters (28.5 msg/s
  * overall, 1.1 s per chat, at most 20 in any minute per group, 8 in flight, at most 1,000 messages
  * and 25 s per execution), executions back to back until nothing is pending, as a schedule would
  * (an execution that finds nothing due is followed by the next one a second later).

@@ -39,8 +39,11 @@ export async function awaitSharedSlot(
 			await clock.sleep(localWaitMs - (clock.now() - asked));
 			return;
 		}
-		// The database measured the wait at some moment of the round trip: take its middle.
-		const due = asked + (clock.now() - asked) / 2 + wait;
+		// The database measured the wait when the UPDATE ran: after any wait for the pool or for
+		// another sender's row lock, so at the end of the round trip, not its middle. Counting from
+		// the answer can only start late (by the answer's way back); counting from the middle of a
+		// round trip spent queueing started sends early, next to the slot before (31 in a second).
+		const due = clock.now() + wait;
 		await clock.sleep(due - clock.now());
 		if (clock.now() - due <= LATE_SLOT_MS || attempt >= MAX_TRIES) return;
 		localWaitMs = 0;

@@ -30,7 +30,7 @@ export class GetCourseSendPending implements INodeType {
 		icon: { light: 'file:../../icons/telegram.svg', dark: 'file:../../icons/telegram.dark.svg' },
 		group: ['output'],
 		version: 1,
-		subtitle: '={{"up to " + $parameter["maxMessages"] + " messages, " + ($parameter["options"]["messagesPerSecond"] || 29) + "/s"}}',
+		subtitle: '={{"up to " + $parameter["maxMessages"] + " messages, " + ($parameter["options"]["messagesPerSecond"] || 28.5) + "/s"}}',
 		description: 'Send pending mentor notifications and staff alerts to Telegram, paced to its limits, each once',
 		// used as it is by the editor's Docs link (a codex link gets ?utm_… appended after the #anchor)
 		documentationUrl: 'https://github.com/getcourse-bot/n8n-nodes-getcourse-bot/blob/main/docs/nodes.md#getcourse-send-pending',
@@ -128,9 +128,9 @@ export class GetCourseSendPending implements INodeType {
 						displayName: 'Messages per Second',
 						name: 'messagesPerSecond',
 						type: 'number',
-						default: 29,
+						default: 28.5,
 						typeOptions: { minValue: 0.1, maxValue: 1000, numberPrecision: 1 },
-						description: 'Overall pace of this bot, shared by every execution and queue-mode worker; Telegram allows about 30',
+						description: 'Overall pace of this bot, shared by every execution and queue-mode worker; Telegram allows about 30 (the default leaves room for network jitter)',
 					},
 					{
 						displayName: 'Per-Chat Interval (Ms)',

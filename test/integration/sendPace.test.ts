@@ -80,6 +80,30 @@ describe('awaitSharedSlot: a slot missed by a late timer is given up, not bunche
 		}
 	});
 
+	it('a reservation that queued (for the pool, for another sender\'s lock) counts its wait from the answer: never early', async () => {
+		const p = new Pool(poolConfig(t.settings, t.db.host, 1));
+		try {
+			await ensurePaceRow(p, 'bot-queued');
+			const clock = fakeClock(() => 0);
+			const slept: number[] = [];
+			const sleep = clock.sleep;
+			clock.sleep = async (ms: number) => (slept.push(ms), sleep(ms));
+			// the round trip takes 80 ms on the caller's clock, all of it before the UPDATE ran
+			const q = {
+				query: async (text: string, values?: unknown[]) => {
+					await sleep(80);
+					return p.query(text, values);
+				},
+			};
+			await awaitSharedSlot(q as never, 'bot-queued', 200, 1, clock);
+			// the database said "200 ms from now" when the answer came: the start is 200 ms after it
+			expect(slept.length).toBe(1);
+			expect(slept[0]).toBeGreaterThan(190);
+		} finally {
+			await p.end();
+		}
+	});
+
 	it('always late: three tries, then it starts anyway', async () => {
 		const p = new Pool(poolConfig(t.settings, t.db.host, 1));
 		try {

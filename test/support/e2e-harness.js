@@ -17,6 +17,7 @@ const { Client } = require('pg');
 const rt = require('../../scripts/n8n');
 const { reachable, startEmbeddedPostgres } = require('../../scripts/embedded-pg');
 const { createTelegramPeer } = require('./telegram-peer');
+const { startPeerProcess } = require('./telegram-peer-process');
 
 const REPO = rt.REPO_DIR;
 const TOKEN = '7000000001:AAE2eLoopbackTokenNotReal_abcdef';
@@ -100,10 +101,11 @@ async function insertReferenceData(q) {
  * @param {object} [o.n8nEnv]     more environment for every n8n command of the instance (e.g. queue mode)
  * @param {function} [o.transform] (workflow) => workflow, applied to each template before import
  * @param {object} [o.peerOptions] more options of the Telegram peer (e.g. { enforceLimits: true })
+ * @param {boolean} [o.peerProcess] run the peer in a process of its own (test/support/telegram-peer-process.js)
  * @param {object} [o.appPg]      {host, port, user, password}: the app's PostgreSQL when it is not n8n's
  *                                (a test that stops the app database keeps n8n's own running)
  */
-async function setupE2E({ templates, label = 'e2e', n8nEnv = {}, transform, peerOptions = {}, appPg }) {
+async function setupE2E({ templates, label = 'e2e', n8nEnv = {}, transform, peerOptions = {}, peerProcess = false, appPg }) {
 	const t0 = Date.now();
 	const timings = {};
 	const mark = (name) => (timings[name] = Date.now() - t0);
@@ -182,9 +184,17 @@ async function setupE2E({ templates, label = 'e2e', n8nEnv = {}, transform, peer
 		ctx.q = async (sql, params = []) => (await appClient.query(sql, params)).rows;
 		await insertReferenceData(ctx.q);
 
-		// Telegram peer
-		ctx.peer = createTelegramPeer({ ...peerOptions, token: TOKEN });
-		const peerUrl = await ctx.peer.start();
+		// Telegram peer: in this process, or in one of its own where arrival times are measured
+		// (this process's own load would stamp requests late and in bunches; call ctx.peer.sync()
+		// before reading what it received)
+		let peerUrl;
+		if (peerProcess) {
+			ctx.peer = await startPeerProcess({ ...peerOptions, token: TOKEN });
+			peerUrl = ctx.peer.baseUrl;
+		} else {
+			ctx.peer = createTelegramPeer({ ...peerOptions, token: TOKEN });
+			peerUrl = await ctx.peer.start();
+		}
 		cleanups.push(() => ctx.peer.stop());
 
 		// n8n

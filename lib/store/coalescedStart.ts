@@ -16,11 +16,23 @@ export interface PipelineStart {
  * everything stored meanwhile. Returns the start to hand to the new execution, or null when one
  * is already waiting. Concurrency: the ON CONFLICT update takes the row lock, so of two calls at
  * once exactly one gets the start.
+ *
+ * Most calls of a burst find a start waiting: they see it in a plain read and insert nothing, so
+ * they take no row lock (ON CONFLICT locks the row even when its WHERE is false, and every call
+ * of the burst would queue on that one row, each for its commit). Seeing it waiting is enough:
+ * this call's event was committed before the read, the waiting execution releases its start
+ * after the read, and claims after that, so its claim sees the event.
  */
 export async function beginStart(q: Queryable, startKey: string, timeoutSeconds = DEFAULT_START_TIMEOUT_SECONDS): Promise<PipelineStart | null> {
 	const token = randomUUID();
 	const r = await q.query(
-		`INSERT INTO pipeline_starts (start_key, pending_token, pending_since, starts) VALUES ($1, $2::uuid, NOW(), 1)
+		`WITH waiting AS (
+		   SELECT 1 FROM pipeline_starts
+		    WHERE start_key = $1 AND pending_token IS NOT NULL
+		      AND pending_since >= NOW() - make_interval(secs => $3::double precision)
+		 )
+		 INSERT INTO pipeline_starts (start_key, pending_token, pending_since, starts)
+		 SELECT $1, $2::uuid, NOW(), 1 WHERE NOT EXISTS (SELECT 1 FROM waiting)
 		 ON CONFLICT (start_key) DO UPDATE
 		    SET pending_token = EXCLUDED.pending_token, pending_since = NOW(), starts = pipeline_starts.starts + 1, updated_at = NOW()
 		  WHERE pipeline_starts.pending_token IS NULL

@@ -43,6 +43,24 @@ describe('coalesced starts: at most one execution waiting to claim per trigger',
 		expect((await q(`SELECT starts FROM pipeline_starts WHERE start_key = 'wf1:trigger'`)).rows).toEqual([{ starts: '2' }]);
 	});
 
+	it('a call that finds a start waiting takes no row lock: the burst does not queue on one row', async () => {
+		expect(await beginStart(t.db.pool, 'wf1:trigger')).not.toBeNull();
+		const holder = await t.db.pool.connect();
+		const caller = await t.db.pool.connect();
+		try {
+			await holder.query('BEGIN');
+			await holder.query(`SELECT 1 FROM pipeline_starts WHERE start_key = 'wf1:trigger' FOR UPDATE`);
+			await caller.query(`SET lock_timeout = '500ms'`);
+			// with the row locked elsewhere, a call that had to lock it would fail on the lock timeout
+			expect(await beginStart(caller, 'wf1:trigger')).toBeNull();
+		} finally {
+			await holder.query('ROLLBACK');
+			await caller.query('RESET lock_timeout');
+			holder.release();
+			caller.release();
+		}
+	});
+
 	it('a start whose execution never claimed (it failed early) is taken for lost after the timeout', async () => {
 		expect(await beginStart(t.db.pool, 'wf1:trigger', 30)).not.toBeNull();
 		expect(await beginStart(t.db.pool, 'wf1:trigger', 30)).toBeNull();

@@ -308,14 +308,15 @@ describe('what one submission is, and who hears of it', () => {
 		expect(to(PETR.chat, 'После 429')).toHaveLength(1);
 		const [blocked] = await ctx
 			.until('the blocked notification to fail', async () => {
-				const r = await ctx.q(`SELECT n.status, n.last_error FROM notifications n JOIN webhook_events e ON e.id = n.webhook_event_id WHERE e.answer_id = '900000501'`);
+				// the mentor's message; the staff alert about it (send_failed_alert) names the same event
+				const r = await ctx.q(`SELECT n.status, n.last_error FROM notifications n JOIN webhook_events e ON e.id = n.webhook_event_id WHERE e.answer_id = '900000501' AND n.type = 'homework_submitted'`);
 				return r.length && r[0].status === 'failed' ? r : null;
 			})
 			.catch(async (err) => {
 				// where it stopped: the event, its notification, the coalesced start, what the peer saw
 				const state = {
 					event: await ctx.q(`SELECT id, processed, attempts, created_at, processed_at FROM webhook_events WHERE answer_id = '900000501'`),
-					notifications: await ctx.q(`SELECT n.id, n.status, n.attempts, n.locked_until, n.last_error FROM notifications n JOIN webhook_events e ON e.id = n.webhook_event_id WHERE e.answer_id = '900000501'`),
+					notifications: await ctx.q(`SELECT n.id, n.type, n.status, n.attempts, n.locked_until, n.last_error FROM notifications n JOIN webhook_events e ON e.id = n.webhook_event_id WHERE e.answer_id = '900000501'`),
 					starts: await ctx.q(`SELECT * FROM pipeline_starts`),
 					blockedRequests: ctx.peer.requests.filter((r) => r.body && r.body.chat_id === BLOCKED.chat).length,
 				};

@@ -23,6 +23,7 @@ import { GetCourseResolveMentor } from '../../nodes/GetCourseResolveMentor/GetCo
 import { GetCourseSendPending } from '../../nodes/GetCourseSendPending/GetCourseSendPending.node';
 import { GetCourseStoreEvent } from '../../nodes/GetCourseStoreEvent/GetCourseStoreEvent.node';
 import { TABLES } from '../support/schemaTables';
+import { cliEnv } from '../support/cli';
 import { createTestDb, seedReference, type TestDb } from '../support/db';
 import { processCall } from '../support/fixtures';
 import { runNode } from '../support/nodeContext';
@@ -55,19 +56,7 @@ async function admin<T>(fn: (c: Client) => Promise<T>, database = cfg.database):
 	}
 }
 
-function env(over: Record<string, string> = {}): NodeJS.ProcessEnv {
-	return {
-		PATH: process.env.PATH ?? '',
-		POSTGRES_HOST_EXTERNAL: cfg.host,
-		POSTGRES_PORT: String(cfg.port),
-		POSTGRES_USER: cfg.user,
-		POSTGRES_PASSWORD: cfg.password,
-		POSTGRES_DB: cfg.database,
-		POSTGRES_SCHEMA: source.settings.schema,
-		SERVER_ENV: 'dev',
-		...over,
-	};
-}
+const env = (over: Record<string, string> = {}): NodeJS.ProcessEnv => cliEnv(source.settings, over);
 
 async function cli(args: string[], over: Record<string, string> = {}) {
 	try {

@@ -52,7 +52,8 @@ async function drain(node, creds, peer, done, label) {
 		const e0 = Date.now();
 		const [out] = await runNode(node, { credentials: creds });
 		const delivered = (await peer.sync()).messages.slice(before);
-		executions.push({ items: out.length, ms: Date.now() - e0, delivered: delivered.length, span: delivered.length > 1 ? delivered[delivered.length - 1].at - delivered[0].at : 0 });
+		const at = delivered.map((m) => m.at).sort((a, b) => a - b);
+		executions.push({ items: out.length, ms: Date.now() - e0, delivered: delivered.length, span: at.length > 1 ? at[at.length - 1] - at[0] : 0, at, firstMs: at.length ? Math.round(at[0] - e0) : null });
 		if (out.length) process.stderr.write(`  ${label}, execution ${executions.length}: ${out.length} items, ${delivered.length} delivered in ${((Date.now() - e0) / 1000).toFixed(1)} s\n`);
 		if (await done(out)) break;
 		if (executions.filter((e) => e.items).length > 40 || executions.length > 400) throw new Error('backlog does not drain');
@@ -91,6 +92,14 @@ async function privateChats(s, peer, creds, node) {
 			while (at[i] - at[j] >= 1000) j++;
 			maxWindow = Math.max(maxWindow, i - j + 1);
 		}
+		// where the pace is lost: gaps between arrivals within executions longer than 1.5× the pace's
+		const paceMs = 1000 / 28.5;
+		const gaps = [];
+		for (const e of executions) for (let i = 1; i < e.at.length; i++) gaps.push(e.at[i] - e.at[i - 1]);
+		const long = gaps.filter((g) => g > 1.5 * paceMs);
+		process.stderr.write(
+			`  run ${run + 1}: arrival gaps within executions median ${median(gaps).toFixed(1)} ms; ${long.length} longer than ${(1.5 * paceMs).toFixed(0)} ms, ${(long.reduce((a, g) => a + g - paceMs, 0) / 1000).toFixed(2)} s beyond the pace (longest ${Math.max(0, ...gaps).toFixed(0)} ms); first arrival ${executions.map((e) => e.firstMs).filter((x) => x != null).join(' / ')} ms after each execution's start\n`,
+		);
 		results.push({ elapsed, overall: (peer.messages.length / elapsed) * 1000, inRun, r429, duplicates, delivered: peer.messages.length, sent, executions: executions.filter((e) => e.items).length, maxWindow, limited: { ...peer.limited } });
 	}
 	table(

@@ -11,7 +11,8 @@ export interface ChatLimits {
 /**
  * Telegram allows about 30 messages a second overall, 1 a second per private chat and about 20 a
  * minute per group. The pacer of one process hands out start times: globally spaced, never more
- * than `messagesPerSecond` starts in any one-second window (a late timer cannot bunch them); per
+ * than `messagesPerSecond` (rounded up) starts in any one-second window (a late timer cannot bunch
+ * them); per
  * chat spaced; and per group never more than `groupPerWindow` starts in any window. A message
  * whose chat is not ready yet is skipped in favour of one that is, so one busy chat does not
  * stall the rest. Chats are keyed by the caller (a topic's group). Between processes the overall
@@ -37,7 +38,9 @@ export class Pacer {
 
 	configure(messagesPerSecond: number, limits: ChatLimits): void {
 		this.globalGap = 1000 / messagesPerSecond;
-		this.perWindow = Math.max(1, Math.floor(messagesPerSecond));
+		// Rounded up: at 28.5 a second the window must let 28.5 a second through (29 in some
+		// seconds); rounded down it capped the pace at 28 (27.7 measured). 29 stays under 30.
+		this.perWindow = Math.max(1, Math.ceil(messagesPerSecond));
 		this.limits = { ...limits };
 	}
 

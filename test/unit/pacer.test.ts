@@ -40,3 +40,49 @@ describe('Pacer: per-chat limits', () => {
 		expect(p.chatReadyAt('-5')).toBe(6100);
 	});
 });
+
+describe('Pacer: the overall pace', () => {
+	/**
+	 * Eight senders, as Send Pending runs them: each takes the next slot, sleeps until it, starts
+	 * (late when the event loop is stalled: every timer due in a stall fires at its end) and asks
+	 * for the next slot 15 ms later. Returns the start times of `count` messages to distinct chats.
+	 */
+	function run(mps: number, count: number, stalls: Array<[number, number]> = []): number[] {
+		const p = new Pacer(mps, limits);
+		const after = (t: number) => stalls.find(([a, b]) => t >= a && t < b)?.[1] ?? t;
+		type Step = { t: number; slot?: number; chat?: string };
+		const queue: Step[] = Array.from({ length: 8 }, () => ({ t: 0 }));
+		const starts: number[] = [];
+		let n = 0;
+		while (starts.length < count) {
+			queue.sort((a, b) => a.t - b.t);
+			const step = queue.shift() as Step;
+			if (step.slot === undefined) {
+				const slot = p.nextGlobalSlot(step.t);
+				const chat = String(n++);
+				p.take(chat, slot);
+				queue.push({ t: after(slot), slot, chat });
+			} else {
+				p.started(step.chat as string, step.slot, step.t);
+				starts.push(step.t);
+				queue.push({ t: after(step.t + 15) });
+			}
+		}
+		return starts.sort((a, b) => a - b);
+	}
+	const mostInOneSecond = (starts: number[]) =>
+		Math.max(...starts.map((s, i) => starts.slice(i).filter((t) => t < s + 1000).length));
+	const stalls: Array<[number, number]> = [[2000, 2300], [5000, 5600], [9000, 9100]];
+
+	it('on time, a fractional pace is kept: 28.5 a second is 285 starts in 10 s, not 28 a second', () => {
+		const starts = run(28.5, 286);
+		expect(starts[285] - starts[0]).toBeLessThanOrEqual(10_000);
+		expect(starts[285] - starts[0]).toBeGreaterThanOrEqual(9_999);
+	});
+
+	it('stalls that bunch the senders never put more than the rounded-up pace in one second', () => {
+		expect(mostInOneSecond(run(28.5, 600, stalls))).toBe(29);
+		expect(mostInOneSecond(run(28, 600, stalls))).toBe(28);
+		expect(mostInOneSecond(run(30, 600, stalls))).toBe(30);
+	});
+});

@@ -36,6 +36,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { freshSchema, median, fmt, table, header, ROOT } = require('./common');
 const { loadTest } = require('./loadgen');
+const { cpuSnapshot, cpuSpent } = require('./cpuTime');
 const rt = require(path.join(ROOT, 'scripts/n8n'));
 const { CREDENTIALS } = require(path.join(ROOT, 'dist/lib/credentialNames.js'));
 const { createTelegramPeer } = require(path.join(ROOT, 'test/support/telegram-peer'));
@@ -43,7 +44,9 @@ const { handTableSql, handbuiltWorkflow } = require('./handbuiltWorkflow');
 
 const TOKEN = '7000000003:AAbenchIntakeTokenNotReal_abcdefg';
 const ENGINE = process.env.BENCH_EXPRESSION_ENGINE || 'legacy';
-const WAYS = ['trigger', 'perEvent', 'handbuilt', 'duplicates', 'store', 'intake', 'bare'];
+const ALL_WAYS = ['trigger', 'perEvent', 'handbuilt', 'duplicates', 'store', 'intake', 'bare'];
+/** BENCH_INTAKE_WAYS=trigger,store,… measures some ways only (duplicates needs trigger). */
+const WAYS = process.env.BENCH_INTAKE_WAYS ? ALL_WAYS.filter((w) => process.env.BENCH_INTAKE_WAYS.split(',').includes(w)) : ALL_WAYS;
 /** Ways whose answers run the pipeline afterwards: the bench waits until every message is out. */
 const PIPELINE_WAYS = new Set(['trigger', 'perEvent']);
 const SECRET = `bench-intake-${rt.randomId(24)}`;
@@ -245,6 +248,7 @@ async function main() {
 			const runTag = way === 'duplicates' ? last.trigger : String(tag++);
 			if (way === 'trigger') last.trigger = runTag;
 			const u = new URL(ways[way]);
+			const cpu0 = cpuSnapshot(server.pid);
 			const r = await loadTest({
 				url: ways[way],
 				concurrency: CONCURRENCY,
@@ -252,6 +256,9 @@ async function main() {
 				// duplicates: the calls of the last trigger run again, in the same order
 				request: (n) => processCall(u.pathname + u.search, way === 'duplicates' ? n % last.count : n, runTag),
 			});
+			// CPU per answer during the load (the pipeline ways' drain afterwards is not counted)
+			const cpu = cpuSpent(cpu0, cpuSnapshot(server.pid));
+			r.cpuPerAnswer = Object.fromEntries(Object.entries(cpu).map(([k, ms]) => [k, ms / Math.max(1, r.ok)]));
 			if (way === 'trigger') last.count = r.requests;
 			if (r.errors) throw new Error(`${way}: ${r.errors} of ${r.requests} requests failed (first: ${r.firstError}; statuses ${JSON.stringify(r.statuses)})`);
 			if (PIPELINE_WAYS.has(way)) {
@@ -269,12 +276,15 @@ async function main() {
 		for (const way of WAYS) await once(way, WARMUP_SECONDS);
 		const results = Object.fromEntries(WAYS.map((w) => [w, []]));
 		for (let run = 0; run < RUNS; run++) {
-			const order = run % 2 === 0 ? WAYS : ['bare', 'intake', 'store', 'handbuilt', 'perEvent', 'trigger', 'duplicates'];
+			const order = run % 2 === 0 ? WAYS : ['bare', 'intake', 'store', 'handbuilt', 'perEvent', 'trigger', 'duplicates'].filter((w) => WAYS.includes(w));
 			for (const way of order) {
 				const r = await once(way, SECONDS);
 				results[way].push(r);
 				const pipeline = PIPELINE_WAYS.has(way) ? `; ${fmt(r.executions)} executions, last message ${(r.drainMs / 1000).toFixed(1)} s after the load` : '';
-				console.log(`run ${run + 1} ${way.padEnd(10)}: ${fmt(r.ok)} requests, ${r.rps.toFixed(1)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms${pipeline}`);
+				const c = r.cpuPerAnswer;
+				console.log(
+					`run ${run + 1} ${way.padEnd(10)}: ${fmt(r.ok)} requests, ${r.rps.toFixed(1)} req/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms; CPU per answer n8n ${c.n8n.toFixed(2)} ms, PostgreSQL ${c.postgres.toFixed(2)} ms, bench ${c.bench.toFixed(2)} ms${pipeline}`,
+				);
 			}
 		}
 		const stored = await count('SELECT count(*) AS n FROM webhook_events');
@@ -287,14 +297,16 @@ async function main() {
 
 		const stat = (way, k) => results[way].map((r) => r[k]);
 		const mmm = (xs, d = 1) => `${fmt(Math.min(...xs), d)} / ${fmt(median(xs), d)} / ${fmt(Math.max(...xs), d)}`;
-		const row = (way) => [way, fmt(median(stat(way, 'p50')), 1), fmt(median(stat(way, 'p99')), 1), mmm(stat(way, 'rps'))];
+		const cpuOf = (way) => ['n8n', 'postgres', 'bench'].map((k) => median(results[way].map((r) => r.cpuPerAnswer[k])).toFixed(2)).join(' / ');
+		const row = (way) => [way, fmt(median(stat(way, 'p50')), 1), fmt(median(stat(way, 'p99')), 1), mmm(stat(way, 'rps')), cpuOf(way)];
 		console.log('');
-		table(['way', 'p50 ms (median)', 'p99 ms (median)', 'answers/s min / median / max'], WAYS.map(row));
+		table(['way', 'p50 ms (median)', 'p99 ms (median)', 'answers/s min / median / max', 'CPU ms per answer: n8n / PostgreSQL / bench (median)'], WAYS.map(row));
 		for (const way of PIPELINE_WAYS) {
 			const per100 = results[way].map((r) => (100 * r.executions) / r.ok);
 			console.log(`${way}: executions per 100 answers ${mmm(per100)}; last message after the load (s) ${mmm(stat(way, 'drainMs').map((x) => x / 1000))}`);
 		}
 		const med = (way, k) => median(stat(way, k));
+		if (!['trigger', 'handbuilt', 'bare'].every((w) => WAYS.includes(w))) return;
 		const ratio = (a, b) => med(a, 'rps') / med(b, 'rps');
 		console.log(
 			`\ntrigger / handbuilt: ${ratio('trigger', 'handbuilt').toFixed(2)}× the answers/s; trigger / bare: ${ratio('trigger', 'bare').toFixed(2)}×; per event / handbuilt: ${ratio('perEvent', 'handbuilt').toFixed(2)}×; store only / bare: ${ratio('store', 'bare').toFixed(2)}×`,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { queryNamed } from '../db/prepared';
 import type { Queryable } from '../db/types';
 
 /** A start whose execution has not claimed after this long is taken for lost (it failed early). */
@@ -25,7 +26,9 @@ export interface PipelineStart {
  */
 export async function beginStart(q: Queryable, startKey: string, timeoutSeconds = DEFAULT_START_TIMEOUT_SECONDS): Promise<PipelineStart | null> {
 	const token = randomUUID();
-	const r = await q.query(
+	const r = await queryNamed(
+		q,
+		'gcb_begin_start_1',
 		`WITH waiting AS (
 		   SELECT 1 FROM pipeline_starts
 		    WHERE start_key = $1 AND pending_token IS NOT NULL

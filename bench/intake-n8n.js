@@ -161,6 +161,8 @@ async function main() {
 				GENERIC_TIMEZONE: 'Europe/Moscow',
 				N8N_LOG_LEVEL: 'warn',
 				N8N_EXPRESSION_ENGINE: ENGINE,
+				// e.g. BENCH_N8N_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof": a profile of n8n, written when it stops
+				...(process.env.BENCH_N8N_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_N8N_NODE_OPTIONS } : {}),
 			},
 		});
 		await n8n.init();

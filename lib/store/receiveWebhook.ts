@@ -2,7 +2,7 @@ import { DEFAULT_INTAKE_LIMITS, withIntakeClient, type IntakeLimits } from '../d
 import type { Db } from '../db/pool';
 import { isTechApi } from '../payload/normalise';
 import { extractRequest } from '../payload/request';
-import { beginStart } from './coalescedStart';
+import { beginStart, startWaitingHere } from './coalescedStart';
 import { storeWithin, type IntakeOptions } from './intake';
 import { tally } from './intakeLog';
 import type { IntakeTrouble } from './intakeTrouble';
@@ -122,6 +122,8 @@ export async function startExecution(
 ): Promise<Record<string, unknown> | null> {
 	if (!wanted || mode === 'never') return null;
 	if (mode === 'eachNew') return wanted;
+	// the start this process began still waits here (regular mode): no second round trip
+	if (startWaitingHere(startKey)) return null;
 	// on the intake pool, within the intake's deadline: a troubled database never holds the call
 	const start = await withIntakeClient(db, limits.answerWithinMs, (c) => beginStart(c, startKey));
 	return start ? { ...wanted, ...start, coalesced: true } : null;

@@ -1,5 +1,6 @@
 import { closeAllPools } from '../../lib/db/pool';
-import { beginStart, releaseStart, startsIn } from '../../lib/store/coalescedStart';
+import { Client } from 'pg';
+import { beginStart, forgetStartsHere, LOCAL_WINDOW_MS, releaseStart, startsIn, startWaitingHere } from '../../lib/store/coalescedStart';
 import { startExecution } from '../../lib/store/receiveWebhook';
 import { GetCourseResolveMentor } from '../../nodes/GetCourseResolveMentor/GetCourseResolveMentor.node';
 import { GetCourseStoreEvent } from '../../nodes/GetCourseStoreEvent/GetCourseStoreEvent.node';
@@ -19,6 +20,7 @@ afterAll(async () => {
 	await closeAllPools();
 });
 beforeEach(async () => {
+	forgetStartsHere();
 	await q('TRUNCATE webhook_events, notifications, pipeline_starts, mentors, students, mapping RESTART IDENTITY');
 });
 
@@ -80,6 +82,57 @@ describe('coalesced starts: at most one execution waiting to claim per trigger',
 		expect(startsIn([{ json: item! }, { json: { startKey: 'x', startToken: 'not-a-uuid' } }, { json: {} }])).toEqual([
 			{ startKey: 'k', startToken: (item as { startToken: string }).startToken },
 		]);
+	});
+});
+
+describe('coalesced starts known in this process (regular mode: the execution runs where the trigger is)', () => {
+	const wanted = { eventId: '1', kind: 'answer' };
+	/** Statements startExecution sends to PostgreSQL. */
+	async function statementsOf(fn: () => Promise<unknown>): Promise<{ result: unknown; statements: number }> {
+		const spy = jest.spyOn(Client.prototype, 'query');
+		try {
+			const result = await fn();
+			return { result, statements: spy.mock.calls.length };
+		} finally {
+			spy.mockRestore();
+		}
+	}
+
+	it('once a start of this trigger was released here, the next one waiting here is known without asking the database', async () => {
+		const first = (await startExecution(t.db, 'coalesced', 'k', wanted)) as { startKey: string; startToken: string };
+		// the first start's execution: not yet known to run here, so calls still ask the database
+		expect(await statementsOf(() => startExecution(t.db, 'coalesced', 'k', wanted))).toEqual({ result: null, statements: 1 });
+		await releaseStart(t.db.pool, first); // its execution, in this process, releases it
+		const second = (await startExecution(t.db, 'coalesced', 'k', wanted)) as { startKey: string; startToken: string };
+		expect(second).toMatchObject({ startKey: 'k', coalesced: true });
+		expect(startWaitingHere('k')).toBe(true);
+		expect(await statementsOf(() => startExecution(t.db, 'coalesced', 'k', wanted))).toEqual({ result: null, statements: 0 });
+		// released here: the next new answer starts the next execution, through the database
+		await releaseStart(t.db.pool, second);
+		expect(startWaitingHere('k')).toBe(false);
+		const third = await statementsOf(() => startExecution(t.db, 'coalesced', 'k', wanted));
+		expect(third.result).toMatchObject({ startKey: 'k', coalesced: true });
+		expect(third.statements).toBe(1);
+		expect((await q(`SELECT starts FROM pipeline_starts WHERE start_key = 'k'`)).rows).toEqual([{ starts: '3' }]);
+	});
+
+	it('queue mode: starts released by another process (a worker) are never taken as waiting here', async () => {
+		for (let i = 0; i < 3; i++) {
+			const start = await startExecution(t.db, 'coalesced', 'k', wanted);
+			expect(start).toMatchObject({ coalesced: true }); // the worker released the one before
+			expect(startWaitingHere('k')).toBe(false);
+			// the worker's Resolve Mentor, in its own process: only the database hears of it
+			await q(`UPDATE pipeline_starts SET pending_token = NULL, pending_since = NULL WHERE start_key = 'k'`);
+		}
+	});
+
+	it('what this process knows holds for a while only; then the database decides again', async () => {
+		const first = (await startExecution(t.db, 'coalesced', 'k', wanted)) as { startKey: string; startToken: string };
+		await releaseStart(t.db.pool, first);
+		expect(await startExecution(t.db, 'coalesced', 'k', wanted)).toMatchObject({ coalesced: true });
+		expect(startWaitingHere('k')).toBe(true);
+		expect(startWaitingHere('k', Date.now() + LOCAL_WINDOW_MS + 1)).toBe(false);
+		expect(startWaitingHere('another trigger')).toBe(false);
 	});
 });
 

@@ -1,4 +1,5 @@
 import type { ClaimedNotification } from './notificationClaims';
+import { queryNamed } from './prepared';
 import type { Queryable } from './types';
 
 export interface NewNotification {
@@ -96,7 +97,10 @@ export async function markSentMany(
 	/** A repeat (the last try's answer was lost): also count rows that try already recorded. */
 	repeat = true,
 ): Promise<Set<string>> {
-	const r = await q.query<{ id: string }>(
+	// named: one per message sent, and planning it cost twice its execution (0.37 against 0.18 ms)
+	const r = await queryNamed<{ id: string }>(
+		q,
+		'gcb_mark_sent_1',
 		`WITH sent AS (
 		   UPDATE notifications n SET status = 'sent', sent_at = NOW(), telegram_message_id = $2, locked_until = NULL, last_error = NULL
 		     FROM unnest($1::bigint[], $3::uuid[]) AS k(id, token)

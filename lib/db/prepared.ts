@@ -16,7 +16,8 @@ let named = true;
  * store statement this is most of its cost (plan 1.1 ms, execution 0.35 ms: PostgreSQL's CPU
  * per call 2.0 → 0.3 ms). The text must be constant for a name. Anything that is not a pg
  * pool or client (a test's wrapper) gets the plain statement; so does every statement after a
- * pooler refused a named one (the failed statement did not run, it is sent again plain).
+ * pooler refused a named one (the failed statement did not run: it is sent again plain, unless
+ * it was inside a transaction, which the error aborted).
  */
 export async function queryNamed<R extends QueryResultRow = QueryResultRow>(q: Queryable, name: string, text: string, values: unknown[]): Promise<QueryResult<R>> {
 	if (!named || !(q instanceof Client || q instanceof Pool)) return q.query<R>(text, values);
@@ -25,6 +26,9 @@ export async function queryNamed<R extends QueryResultRow = QueryResultRow>(q: Q
 	} catch (err) {
 		if (!UNUSABLE.has(String((err as { code?: string }).code))) throw err;
 		named = false;
+		// Inside a transaction the error aborted it: nothing to send again in it, the caller's
+		// transaction fails once (Resolve Mentor's claim: the schedule claims again, plain).
+		if ((q as { _txStatus?: string })._txStatus === 'E') throw err;
 		return q.query<R>(text, values);
 	}
 }

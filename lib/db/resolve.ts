@@ -1,3 +1,4 @@
+import { queryNamed } from './prepared';
 import type { Queryable } from './types';
 
 /** Why an event could not be routed; the message and the fix are written by lib/resolve/problems.ts. */
@@ -244,7 +245,8 @@ SELECT c.id::text AS event_id, c.idempotency_key, c.event_date, c.event_type, c.
  */
 export async function claimEvents(q: Queryable, batchSize: number, leaseSeconds: number): Promise<ResolvedRow[]> {
 	await q.query(`SET LOCAL jit = off`);
-	return (await q.query<ResolvedRow>(CLAIM_AND_RESOLVE_SQL, [batchSize, leaseSeconds])).rows;
+	// named: planning this statement took longer than running it for 40 events (8.8 against 6.9 ms)
+	return (await queryNamed<ResolvedRow>(q, 'gcb_claim_resolve_1', CLAIM_AND_RESOLVE_SQL, [batchSize, leaseSeconds])).rows;
 }
 
 export interface ResolutionRecord {

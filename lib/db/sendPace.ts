@@ -1,3 +1,4 @@
+import { queryNamed } from './prepared';
 import type { Queryable } from './types';
 
 export async function ensurePaceRow(q: Queryable, botKey: string): Promise<void> {
@@ -17,7 +18,9 @@ export interface SendSlot {
  * database's clock, so processes on different hosts agree.
  */
 export async function reserveSendSlotAt(q: Queryable, botKey: string, notBeforeMs: number, gapMs: number): Promise<SendSlot> {
-	const r = await q.query<{ wait_ms: string; slot_at: Date }>(
+	const r = await queryNamed<{ wait_ms: string; slot_at: Date }>(
+		q,
+		'gcb_reserve_slot_1',
 		`UPDATE send_pace
 		    SET next_slot = GREATEST(next_slot, clock_timestamp() + make_interval(secs => $2::double precision))
 		                    + make_interval(secs => $3::double precision)

@@ -5,6 +5,7 @@ import { GetCourseStoreEvent } from '../../nodes/GetCourseStoreEvent/GetCourseSt
 import { createTestDb, seedReference, type TestDb } from '../support/db';
 import { processCall, techApiCall } from '../support/fixtures';
 import { runNode } from '../support/nodeContext';
+import { statementText } from '../support/statements';
 
 let t: TestDb;
 const q = (sql: string, v: unknown[] = []) => t.db.pool.query(sql, v);
@@ -152,7 +153,7 @@ describe('Resolve Mentor + Create Notification', () => {
 		const { Client } = require('pg');
 		const spy = jest.spyOn(Client.prototype, 'query');
 		const [r] = await resolve({ batchSize: 500 });
-		const statements = spy.mock.calls.map((c: unknown[]) => String(c[0]).trim().split(/\s+/).slice(0, 3).join(' '));
+		const statements = spy.mock.calls.map((c: unknown[]) => statementText(c[0]).trim().split(/\s+/).slice(0, 3).join(' '));
 		spy.mockRestore();
 		expect(r).toHaveLength(200);
 		// BEGIN, no JIT for the claim (compiling it cost more than running it: lib/db/resolve.ts),

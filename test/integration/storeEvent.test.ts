@@ -5,6 +5,7 @@ import { GetCourseStoreEvent } from '../../nodes/GetCourseStoreEvent/GetCourseSt
 import { createTestDb, type TestDb } from '../support/db';
 import { processCall, techApiCall } from '../support/fixtures';
 import { runNode } from '../support/nodeContext';
+import { statementText } from '../support/statements';
 
 let t: TestDb;
 const node = new GetCourseStoreEvent();
@@ -166,8 +167,7 @@ describe('GetCourse Store Event', () => {
 		const items = Array.from({ length: 2000 }, (_, i) => processCall({ answer_id: String(10_000 + i) }));
 		const spy = jest.spyOn(Client.prototype, 'query');
 		const [out] = await run(items);
-		// a statement is sent as text, or named as { name, text, values } (lib/db/prepared.ts)
-		const statements = spy.mock.calls.map((c) => String(typeof c[0] === 'object' && c[0] !== null && 'text' in c[0] ? c[0].text : c[0]));
+		const statements = spy.mock.calls.map((c) => statementText(c[0]));
 		spy.mockRestore();
 		// the whole batch in one statement; besides it only the run's application_logs row
 		expect(statements.filter((sql) => /webhook_events/.test(sql))).toHaveLength(1);

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import { closeAllPools } from '../../lib/db/pool';
-import { namedStatements } from '../../lib/db/prepared';
+import { namedStatements, queryNamed } from '../../lib/db/prepared';
 import { storeEvents } from '../../lib/store/storeEvents';
 import { createTestDb, type TestDb } from '../support/db';
 import { processCall } from '../support/fixtures';
@@ -81,6 +81,24 @@ describe('the intake statement', () => {
 				{ answer_id: '700000001', delivery_count: 1 },
 				{ answer_id: '700000002', delivery_count: 2 },
 			]);
+		} finally {
+			c.release();
+		}
+	});
+
+	it('inside a transaction a lost named statement fails that transaction once (nothing half done); the next runs plain', async () => {
+		const c = await t.db.pool.connect();
+		try {
+			await queryNamed(c, 'gcb_test_named_1', 'SELECT $1::int AS n', [1]);
+			await c.query('DEALLOCATE gcb_test_named_1');
+			await c.query('BEGIN');
+			await expect(queryNamed(c, 'gcb_test_named_1', 'SELECT $1::int AS n', [2])).rejects.toMatchObject({ code: '26000' });
+			await c.query('ROLLBACK');
+			expect(namedStatements.enabled()).toBe(false);
+			await c.query('BEGIN');
+			expect((await queryNamed<{ n: number }>(c, 'gcb_test_named_1', 'SELECT $1::int AS n', [3])).rows).toEqual([{ n: 3 }]);
+			await c.query('COMMIT');
+			expect((await c.query(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name = 'gcb_test_named_1'`)).rows).toEqual([{ n: 0 }]);
 		} finally {
 			c.release();
 		}

@@ -28,6 +28,7 @@ const { startPeerProcess } = require(path.join(ROOT, 'test/support/telegram-peer
 const { GetCourseSendPending } = requireDist('nodes/GetCourseSendPending/GetCourseSendPending.node.js');
 const { prepareStaffAlert } = requireDist('lib/notify/createNotifications.js');
 const { DEFAULT_STAFF_TEMPLATE } = requireDist('lib/notify/template.js');
+const { DEFAULT_SEND_OPTIONS } = requireDist('lib/telegram/sendOptions.js');
 
 const RUNS = Math.max(1, Number(process.env.BENCH_SEND_RUNS || 1));
 const N = Number(process.env.BENCH_NOTIFICATIONS || 2000);
@@ -92,8 +93,8 @@ async function privateChats(s, peer, creds, node) {
 			while (at[i] - at[j] >= 1000) j++;
 			maxWindow = Math.max(maxWindow, i - j + 1);
 		}
-		// where the pace is lost: gaps between arrivals within executions longer than 1.5× the pace's
-		const paceMs = 1000 / 28.5;
+		// where the pace is lost: gaps between arrivals within executions longer than 1.5× the default pace's
+		const paceMs = 1000 / DEFAULT_SEND_OPTIONS.messagesPerSecond;
 		const gaps = [];
 		for (const e of executions) for (let i = 1; i < e.at.length; i++) gaps.push(e.at[i] - e.at[i - 1]);
 		const long = gaps.filter((g) => g > 1.5 * paceMs);

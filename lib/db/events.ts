@@ -77,7 +77,7 @@ latest AS (
           ORDER BY p.id DESC LIMIT 1) lv ON TRUE
     -- A lateral lookup, not EXISTS in the CASE below: the planner takes jsonb_array_elements for
     -- 100 rows and, while the table is small, hashed the EXISTS over a scan of all webhook_events
-    -- (every call read the whole table: 4 ms of PostgreSQL per call at 20,000 rows, growing).
+    -- (every call read the whole table: 1.8 ms of execution at 3,000 rows, growing with the table).
     LEFT JOIN LATERAL (
          SELECT TRUE AS taken FROM webhook_events p WHERE p.idempotency_key = i.call_key LIMIT 1) ck ON TRUE
 ),

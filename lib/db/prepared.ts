@@ -4,8 +4,9 @@ import type { Queryable } from './types';
 /**
  * Server-side prepared statements that cannot be used here: a pooler in transaction mode
  * (PgBouncer before 1.21) moves a client between server connections, so a statement prepared on
- * one is missing on the next (26000) or already there (42P05). Once seen, this process stops
- * naming statements and sends them as plain ones.
+ * one is missing on the next (26000) or already there (42P05); and a migration that changed what a
+ * prepared statement returns makes PostgreSQL refuse its cached plan (0A000). Once seen, this
+ * process stops naming statements and sends them as plain ones.
  */
 const UNUSABLE = new Set(['26000', '42P05', '0A000']);
 let named = true;

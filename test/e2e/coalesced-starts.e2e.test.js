@@ -3,6 +3,8 @@
  * Coalesced pipeline starts (SPEC §14) in real n8n 2.x with the shipped full-pipeline template:
  * GetCourse Trigger's default start mode lets a burst of new answers share executions.
  *
+ *  - n8n starts: "On start (catch up)" runs the pipeline once, so an answer stored while n8n was
+ *    down is delivered at once (not at the schedule's next run);
  *  - a burst of 300 answers (20 in flight): every answer reaches its mentor once, and n8n's own
  *    records show far fewer executions than answers;
  *  - an execution that fails half way (Create Notification cannot write: the notifications table
@@ -14,6 +16,8 @@
  * well under a minute instead of the template's minutes.
  */
 
+const path = require('node:path');
+const { Client } = require('pg');
 const rt = require('../../scripts/n8n');
 const { setupE2E, techApiAnswer, people } = require('../support/e2e-harness');
 
@@ -27,6 +31,8 @@ const mentor = (k) => ({ email: `co.mentor${k}@school.test`, chat: String(400000
 const student = (k) => ({ userId: String(46300000 + k), email: `co.student${k}@example.ru` });
 const marker = (tag, i) => `Общий запуск ${tag}-${i}`;
 
+const BEFORE_START = 'Сдано, пока n8n стоял';
+
 beforeAll(async () => {
 	ctx = await setupE2E({
 		templates: ['full-pipeline'],
@@ -39,20 +45,38 @@ beforeAll(async () => {
 			}
 			return wf;
 		},
+		// The reference data, and one answer stored while n8n was down (as the trigger stores it).
+		beforeStart: async (c) => {
+			const ks = Array.from({ length: MENTORS }, (_, k) => k);
+			await c.q(
+				`INSERT INTO mentors (email, first_name, telegram_id, valid_from) SELECT e, 'Наставник', c::bigint, '2020-01-01' FROM unnest($1::text[], $2::text[]) AS t(e, c)`,
+				[ks.map((k) => mentor(k).email), ks.map((k) => mentor(k).chat)],
+			);
+			await c.q(
+				`INSERT INTO students (user_id, email, first_name, valid_from) SELECT u, e, 'Студент', '2020-01-01' FROM unnest($1::text[], $2::text[]) AS t(u, e)`,
+				[ks.map((k) => student(k).userId), ks.map((k) => student(k).email)],
+			);
+			await c.q(
+				`INSERT INTO mapping (student_email, mentor_email, valid_from) SELECT s, m, '2020-01-01' FROM unnest($1::text[], $2::text[]) AS t(s, m)`,
+				[ks.map((k) => student(k).email), ks.map((k) => mentor(k).email)],
+			);
+			const { storeEvents } = require(path.join(rt.REPO_DIR, 'dist/lib/store/storeEvents.js'));
+			const db = new Client({ host: c.appPg.host, port: c.appPg.port, user: c.appPg.user, password: c.appPg.password || undefined, database: c.appDb });
+			await db.connect();
+			try {
+				await db.query(`SET search_path TO ${rt.quoteIdentifier(c.schema)}`);
+				const s = student(7);
+				const [outcome] = await storeEvents(
+					db,
+					[{ headers: {}, body: {}, query: { user_id: s.userId, user_email: s.email, answer_id: '985000001', answer_status: 'new', answer_lesson_id: people.LESSON.id, answer_text: BEFORE_START, event_date: '2026-02-03 15:10:00' } }], // a GET "Вызвать URL" as n8n hands it over
+					{ timeZone: 'Europe/Moscow', notifyStatuses: ['new'] },
+				);
+				expect(outcome).toMatchObject({ status: 'stored', notify: true });
+			} finally {
+				await db.end();
+			}
+		},
 	});
-	const ks = Array.from({ length: MENTORS }, (_, k) => k);
-	await ctx.q(
-		`INSERT INTO mentors (email, first_name, telegram_id, valid_from) SELECT e, 'Наставник', c::bigint, '2020-01-01' FROM unnest($1::text[], $2::text[]) AS t(e, c)`,
-		[ks.map((k) => mentor(k).email), ks.map((k) => mentor(k).chat)],
-	);
-	await ctx.q(
-		`INSERT INTO students (user_id, email, first_name, valid_from) SELECT u, e, 'Студент', '2020-01-01' FROM unnest($1::text[], $2::text[]) AS t(u, e)`,
-		[ks.map((k) => student(k).userId), ks.map((k) => student(k).email)],
-	);
-	await ctx.q(
-		`INSERT INTO mapping (student_email, mentor_email, valid_from) SELECT s, m, '2020-01-01' FROM unnest($1::text[], $2::text[]) AS t(s, m)`,
-		[ks.map((k) => student(k).email), ks.map((k) => mentor(k).email)],
-	);
 }, 20 * 60 * 1000);
 
 afterAll(async () => {
@@ -109,6 +133,17 @@ async function settledRecords() {
 	);
 	return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
+
+describe('n8n starts: the pipeline runs once (On start)', () => {
+	test('an answer stored while n8n was down is delivered once, and n8n records the run at start', async () => {
+		await ctx.until('the answer stored before the start reaches its mentor', async () => ctx.peer.messages.some((m) => m.text.includes(BEFORE_START)), { timeoutMs: 120000, intervalMs: 250 });
+		expect(ctx.peer.messages.filter((m) => m.text.includes(BEFORE_START)).map((m) => String(m.chat_id))).toEqual([mentor(7).chat]);
+		// "On start (catch up)" ran the pipeline: its run of Resolve Mentor and Send Pending is in n8n's records
+		const triggered = (await ctx.executions(WF)).filter((e) => e.mode === 'trigger');
+		const runs = await Promise.all(triggered.map((e) => ctx.nodesRun(e.id)));
+		expect(runs.filter((nodes) => nodes.includes('On start (catch up)'))).toEqual([expect.arrayContaining(['On start (catch up)', 'GetCourse Resolve Mentor', 'GetCourse Send Pending'])]);
+	});
+});
 
 describe('coalesced starts: a burst shares executions', () => {
 	test(`${BURST} answers at once: each delivered once, far fewer executions than answers`, async () => {

@@ -191,7 +191,7 @@ describe('npm start', () => {
 		const pgPort = Number(/on 127\.0\.0\.1:(\d+), PID/.exec(output)[1]);
 		const server = { host: '127.0.0.1', port: pgPort, user: 'postgres', password: 'getcourse-bot-local' };
 		const executions = async () =>
-			rt.withPg(server, 'getcourse_bot_n8n', async (c) => (await c.query(`SELECT status FROM execution_entity WHERE "workflowId" = 'gcbFullPipeline1' AND status = 'success'`)).rows.length);
+			rt.withPg(server, 'getcourse_bot_n8n', async (c) => (await c.query(`SELECT status FROM execution_entity WHERE "workflowId" = 'gcbFullPipeline1' AND mode = 'webhook' AND status = 'success'`)).rows.length);
 		const before = await executions();
 		const postLine = output.split('\n').find((l) => l.trim().startsWith('curl -s -X POST'));
 		const url = /curl -s -X POST '([^']+)'/.exec(postLine)[1];

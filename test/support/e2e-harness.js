@@ -104,8 +104,10 @@ async function insertReferenceData(q) {
  * @param {boolean} [o.peerProcess] run the peer in a process of its own (test/support/telegram-peer-process.js)
  * @param {object} [o.appPg]      {host, port, user, password}: the app's PostgreSQL when it is not n8n's
  *                                (a test that stops the app database keeps n8n's own running)
+ * @param {function} [o.beforeStart] async (ctx) => …, once the schema, reference data and workflows
+ *                                are in and before n8n starts (ctx.q works; ctx.server does not yet)
  */
-async function setupE2E({ templates, label = 'e2e', n8nEnv = {}, transform, peerOptions = {}, peerProcess = false, appPg }) {
+async function setupE2E({ templates, label = 'e2e', n8nEnv = {}, transform, peerOptions = {}, peerProcess = false, appPg, beforeStart }) {
 	const t0 = Date.now();
 	const timings = {};
 	const mark = (name) => (timings[name] = Date.now() - t0);
@@ -123,6 +125,7 @@ async function setupE2E({ templates, label = 'e2e', n8nEnv = {}, transform, peer
 		keep: process.env.E2E_KEEP === '1',
 	};
 	const cleanups = [];
+	let runtimeDir;
 	ctx.teardown = async () => {
 		const errors = [];
 		for (const fn of cleanups.reverse()) {
@@ -139,6 +142,7 @@ async function setupE2E({ templates, label = 'e2e', n8nEnv = {}, transform, peer
 	try {
 		assertBuilt();
 		const runtime = await rt.ensureRuntime();
+		runtimeDir = runtime.dir;
 		timings.runtimeEnsureMs = runtime.ensureMs;
 		mark('runtimeReady');
 
@@ -237,6 +241,8 @@ async function setupE2E({ templates, label = 'e2e', n8nEnv = {}, transform, peer
 		mark('workflowsImportedAndPublished');
 		ctx.storedWorkflows = await rt.withPg(pg, ctx.n8nDb, async (c) => (await c.query(`SELECT id, nodes, "activeVersionId" FROM workflow_entity`)).rows);
 
+		// what the database holds before n8n starts (an answer stored while n8n was down, say)
+		if (beforeStart) await beforeStart(ctx);
 		ctx.server = await ctx.n8n.start({ probes: [{ path: 'getcourse', method: 'PATCH' }] });
 		cleanups.push(() => ctx.server.stop());
 		timings.n8nHealthyMs = ctx.server.healthyMs;
@@ -272,6 +278,12 @@ async function setupE2E({ templates, label = 'e2e', n8nEnv = {}, transform, peer
 	/** Executions n8n recorded for a workflow (the templates save successful ones only when a test's transform says so). */
 	ctx.executions = async (workflowId) =>
 		rt.withPg(ctx.pg, ctx.n8nDb, async (c) => (await c.query(`SELECT id, status, mode FROM execution_entity WHERE "workflowId" = $1 ORDER BY id`, [workflowId])).rows);
+	/** The nodes an execution ran, from n8n's record of it (saved when the workflow keeps successful runs). */
+	ctx.nodesRun = async (executionId) => {
+		const flatted = require(path.join(runtimeDir, 'node_modules', 'flatted'));
+		const rows = await rt.withPg(ctx.pg, ctx.n8nDb, async (c) => (await c.query(`SELECT data FROM execution_data WHERE "executionId" = $1`, [executionId])).rows);
+		return rows.length ? Object.keys(flatted.parse(rows[0].data).resultData.runData) : [];
+	};
 	return ctx;
 }
 

@@ -15,8 +15,11 @@
  * redelivery: 200 duplicate, no execution) and the peer must see nothing new.
  * That burst is cold (the first calls after n8n started: connections, credentials, code paths not
  * yet warm); a second burst of new answers, once the first are out, is what a running install
- * sees. Printed for each: p50 / p95 / max latency, where the first answer's time went; then 429s
- * at the peer and duplicates (target, issue 20: p50 ≤ 2 s, p95 ≤ 5 s).
+ * sees. Printed for each: p50 / p95 / max latency, where the first answer's time went (in
+ * PostgreSQL's rows, and in n8n's record of the burst's first two executions: when each started
+ * and each node's start + duration, ms after the first POST); then 429s at the peer and duplicates
+ * (target, issue 20: p50 ≤ 2 s, p95 ≤ 5 s). BENCH_DEBUG_ORDER=1 also prints the order and times
+ * the first 40 messages left in.
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -137,6 +140,26 @@ async function main() {
 			[MENTORS],
 		);
 
+		// n8n's own records of the executions that started after `since` (the first two)
+		const runtime = await rt.ensureRuntime();
+		const flatted = require(path.join(runtime.dir, 'node_modules', 'flatted'));
+		const firstExecutions = async (since) => {
+			const rows = await rt.withPg({ host: '127.0.0.1', port: pgPort, user: 'postgres', password: 'getcourse-bot-local' }, 'getcourse_bot_n8n', async (c) =>
+				(
+					await c.query(
+						`SELECT e.id, e.mode, (extract(epoch FROM e."startedAt") * 1000)::bigint AS started, (extract(epoch FROM e."stoppedAt") * 1000)::bigint AS stopped, d.data
+						   FROM execution_entity e JOIN execution_data d ON d."executionId" = e.id
+						  WHERE e."startedAt" >= to_timestamp($1::double precision / 1000) ORDER BY e.id LIMIT 2`,
+						[since],
+					)
+				).rows,
+			);
+			return rows.map((r) => {
+				const runData = flatted.parse(r.data).resultData.runData;
+				const nodes = Object.entries(runData).map(([name, [run]]) => ({ name: name.replace(/^GetCourse /, ''), start: run.startTime, ms: run.executionTime }));
+				return { id: r.id, mode: r.mode, started: Number(r.started), stopped: r.stopped === null ? null : Number(r.stopped), nodes: nodes.sort((a, b) => a.start - b.start) };
+			});
+		};
 		const url = (query) => {
 			const u = new URL(webhook);
 			for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
@@ -181,6 +204,8 @@ async function main() {
 				seen.add(m.chat_id);
 			}
 			for (const xs of [latencies, firsts, seconds]) xs.sort((a, b) => a - b);
+			// BENCH_DEBUG_ORDER=1: the first 40 messages as №@ms after the first POST (the order and pace they left in)
+			if (process.env.BENCH_DEBUG_ORDER) console.log('  order: ' + messages.slice(0, 40).map((m) => `${/№(\d+)/.exec(m.text)?.[1]}@${m.at - t0}`).join(' '));
 			console.log(`${label}: answers posted in ${fmt(postedMs)} ms: ${JSON.stringify(statuses)}`);
 			if (messages.length) {
 				console.log(
@@ -195,6 +220,9 @@ async function main() {
 					)
 				).rows[0];
 				if (first) console.log(`  answer №${from}: stored ${fmt(first.stored - t0)} ms, notification created ${fmt(first.notified - t0)} ms, sent ${fmt(first.sent - t0)} ms after the first POST`);
+				// and as n8n recorded the first execution the burst started (npm start saves successful ones)
+				const runs = await firstExecutions(t0);
+				for (const r of runs) console.log(`  execution ${r.id} (${r.mode}): started ${fmt(r.started - t0)} ms, ${r.nodes.map((n) => `${n.name} ${fmt(n.start - t0)}+${fmt(n.ms)}`).join(', ')}; ${r.stopped ? `ended ${fmt(r.stopped - t0)} ms` : 'still running'}`);
 			}
 			return { latencies };
 		};

@@ -141,24 +141,24 @@ async function main() {
 		);
 
 		// n8n's own records of the executions that started after `since` (the first two)
-		const runtime = await rt.ensureRuntime();
-		const flatted = require(path.join(runtime.dir, 'node_modules', 'flatted'));
+		const n8nPg = { host: '127.0.0.1', port: pgPort, user: 'postgres', password: 'getcourse-bot-local' };
 		const firstExecutions = async (since) => {
-			const rows = await rt.withPg({ host: '127.0.0.1', port: pgPort, user: 'postgres', password: 'getcourse-bot-local' }, 'getcourse_bot_n8n', async (c) =>
+			const rows = await rt.withPg(n8nPg, 'getcourse_bot_n8n', async (c) =>
 				(
 					await c.query(
-						`SELECT e.id, e.mode, (extract(epoch FROM e."startedAt") * 1000)::bigint AS started, (extract(epoch FROM e."stoppedAt") * 1000)::bigint AS stopped, d.data
-						   FROM execution_entity e JOIN execution_data d ON d."executionId" = e.id
-						  WHERE e."startedAt" >= to_timestamp($1::double precision / 1000) ORDER BY e.id LIMIT 2`,
+						`SELECT id, mode, (extract(epoch FROM "startedAt") * 1000)::bigint AS started, (extract(epoch FROM "stoppedAt") * 1000)::bigint AS stopped
+						   FROM execution_entity WHERE "startedAt" >= to_timestamp($1::double precision / 1000) ORDER BY id LIMIT 2`,
 						[since],
 					)
 				).rows,
 			);
-			return rows.map((r) => {
-				const runData = flatted.parse(r.data).resultData.runData;
-				const nodes = Object.entries(runData).map(([name, [run]]) => ({ name: name.replace(/^GetCourse /, ''), start: run.startTime, ms: run.executionTime }));
-				return { id: r.id, mode: r.mode, started: Number(r.started), stopped: r.stopped === null ? null : Number(r.stopped), nodes: nodes.sort((a, b) => a.start - b.start) };
-			});
+			return Promise.all(
+				rows.map(async (r) => {
+					const runData = (await rt.executionRunData(n8nPg, 'getcourse_bot_n8n', r.id)) ?? {};
+					const nodes = Object.entries(runData).map(([name, [run]]) => ({ name: name.replace(/^GetCourse /, ''), start: run.startTime, ms: run.executionTime }));
+					return { id: r.id, mode: r.mode, started: Number(r.started), stopped: r.stopped === null ? null : Number(r.stopped), nodes: nodes.sort((a, b) => a.start - b.start) };
+				}),
+			);
 		};
 		const url = (query) => {
 			const u = new URL(webhook);

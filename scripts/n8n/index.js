@@ -10,6 +10,7 @@
  *   server.js           `n8n start`: log, readiness, stop by PID;  parentWatch.js: no orphan n8n
  *   communityPackage.js the package linked, or installed from a tarball as n8n's installer does
  *   database.js         PostgreSQL databases for n8n;  http.js, rest.js: loopback HTTP and REST API
+ *   executions.js       what n8n recorded of an execution's node runs
  *   processes.js, runOutput.js, ids.js   small helpers
  */
 const { N8N_VERSION, PACKAGE_NAME, REPO_DIR, templatePath } = require('./paths');
@@ -18,6 +19,7 @@ const { createInstance } = require('./instance');
 const { createDatabase, dropDatabase, withPg, quoteIdentifier } = require('./database');
 const { httpRequest, freePort } = require('./http');
 const { ownerSession, getJson } = require('./rest');
+const { executionRunData } = require('./executions');
 const { run } = require('./processes');
 const { randomId } = require('./ids');
 
@@ -31,6 +33,7 @@ module.exports = {
 	createDatabase,
 	dropDatabase,
 	withPg,
+	executionRunData,
 	quoteIdentifier,
 	httpRequest,
 	freePort,

@@ -159,7 +159,7 @@ async function ensureRuntime() {
 	return { node, bin: n8nBin(), dir: n8nDir(), ensureMs: Date.now() - started };
 }
 
-module.exports = { ensureRuntime, pathWithNode };
+module.exports = { ensureRuntime, pathWithNode, n8nDir };
 
 if (require.main === module) {
 	const t = Date.now();

@@ -125,7 +125,6 @@ async function setupE2E({ templates, label = 'e2e', n8nEnv = {}, transform, peer
 		keep: process.env.E2E_KEEP === '1',
 	};
 	const cleanups = [];
-	let runtimeDir;
 	ctx.teardown = async () => {
 		const errors = [];
 		for (const fn of cleanups.reverse()) {
@@ -142,7 +141,6 @@ async function setupE2E({ templates, label = 'e2e', n8nEnv = {}, transform, peer
 	try {
 		assertBuilt();
 		const runtime = await rt.ensureRuntime();
-		runtimeDir = runtime.dir;
 		timings.runtimeEnsureMs = runtime.ensureMs;
 		mark('runtimeReady');
 
@@ -279,11 +277,7 @@ async function setupE2E({ templates, label = 'e2e', n8nEnv = {}, transform, peer
 	ctx.executions = async (workflowId) =>
 		rt.withPg(ctx.pg, ctx.n8nDb, async (c) => (await c.query(`SELECT id, status, mode FROM execution_entity WHERE "workflowId" = $1 ORDER BY id`, [workflowId])).rows);
 	/** The nodes an execution ran, from n8n's record of it (saved when the workflow keeps successful runs). */
-	ctx.nodesRun = async (executionId) => {
-		const flatted = require(path.join(runtimeDir, 'node_modules', 'flatted'));
-		const rows = await rt.withPg(ctx.pg, ctx.n8nDb, async (c) => (await c.query(`SELECT data FROM execution_data WHERE "executionId" = $1`, [executionId])).rows);
-		return rows.length ? Object.keys(flatted.parse(rows[0].data).resultData.runData) : [];
-	};
+	ctx.nodesRun = async (executionId) => Object.keys((await rt.executionRunData(ctx.pg, ctx.n8nDb, executionId)) ?? {});
 	return ctx;
 }
 

@@ -9,46 +9,74 @@ export interface ChatLimits {
 }
 
 /**
+ * The overall pace as a sliding window: at most `count` messages in any `windowMs`, counted as
+ * Telegram counts them, by when they reach it. `count` is the pace rounded down (at least 1), in a
+ * window of a second (longer for a pace under one a second): 28.5 a second is 28 in any second,
+ * 0.5 a second is 1 in any 2 s. A window shorter than a second would let a burst at its edge put
+ * more than `count` in one second.
+ */
+export interface PaceWindow {
+	count: number;
+	windowMs: number;
+}
+
+export function paceWindow(messagesPerSecond: number): PaceWindow {
+	const count = Math.max(1, Math.floor(messagesPerSecond));
+	return { count, windowMs: Math.max(1000, (count * 1000) / messagesPerSecond) };
+}
+
+/**
  * Telegram allows about 30 messages a second overall, 1 a second per private chat and about 20 a
- * minute per group. The pacer of one process hands out start times: globally spaced, never more
- * than `messagesPerSecond` (rounded up) starts in any one-second window (a late timer cannot bunch
- * them); per
+ * minute per group. The pacer of one process hands out start times: never more than the pace's
+ * window allows (paceWindow: a burst of new answers goes at once, up to 28 at the default pace,
+ * rather than one every 35 ms; Telegram counts messages in a second, it does not space them). A
+ * message counts in the window from its start until its answer, then from its answer: it reached
+ * Telegram somewhere in between, so the window holds whatever the network's jitter; per
  * chat spaced; and per group never more than `groupPerWindow` starts in any window. A message
  * whose chat is not ready yet is skipped in favour of one that is, so one busy chat does not
  * stall the rest. Chats are keyed by the caller (a topic's group). Between processes the overall
  * pace is shared through send_pace, and each chat's next turn and a group's latest starts
  * through chat_pace (a chat is sent to by one run at a time; its claim brings them along).
  */
+/** An answer longer overdue than the longest request timeout is not coming: the entry stops counting as now. */
+const OPEN_AT_MOST_MS = 130_000;
+
 export class Pacer {
-	private nextGlobal = 0;
 	private readonly nextChat = new Map<string, number>();
 	/** Groups: times of their latest messages (start, then answer), ascending. */
 	private readonly groupStarts = new Map<string, number[]>();
 	/** Chats with a request in flight: the next waits for its answer (and keeps the order). */
 	private readonly inFlight = new Set<string>();
-	private globalGap = 0;
-	private perWindow = 1;
+	private window: PaceWindow = { count: 1, windowMs: 1000 };
 	private limits: ChatLimits = { perChatGapMs: 0, groupPerWindow: 20, groupWindowMs: 61_000 };
-	/** Start times of the latest messages (scheduled, then actual), ascending. */
-	private recent: number[] = [];
+	/**
+	 * The latest messages of the overall window: when each counts from (scheduled, then started,
+	 * then answered) and whether its answer is still to come.
+	 */
+	private recent: Array<{ at: number; open: boolean }> = [];
 
 	constructor(messagesPerSecond: number, limits: ChatLimits) {
 		this.configure(messagesPerSecond, limits);
 	}
 
 	configure(messagesPerSecond: number, limits: ChatLimits): void {
-		this.globalGap = 1000 / messagesPerSecond;
-		// Rounded up: at 28.5 a second the window must let 28.5 a second through (29 in some
-		// seconds); rounded down it capped the pace at 28 (27.7 measured). 29 stays under 30.
-		this.perWindow = Math.max(1, Math.ceil(messagesPerSecond));
+		this.window = paceWindow(messagesPerSecond);
 		this.limits = { ...limits };
 	}
 
-	/** Earliest moment the next message may start, whichever chat. */
+	/**
+	 * Earliest moment the next message may start, whichever chat: a window after the message
+	 * `count` back. Infinity while that message's answer is still to come (it reaches Telegram some
+	 * time before its answer, and the next may start only a window after that): ask again when a
+	 * send finishes.
+	 */
 	nextGlobalSlot(now: number): number {
-		const n = this.recent.length;
-		const windowFree = n >= this.perWindow ? this.recent[n - this.perWindow] + 1000 : 0;
-		return Math.max(now, this.nextGlobal, windowFree);
+		const { count, windowMs } = this.window;
+		if (this.recent.length < count) return now;
+		const latest = [...this.recent].sort((a, b) => b.at - a.at);
+		const deciding = latest[count - 1];
+		if (deciding.open && now - deciding.at < OPEN_AT_MOST_MS) return Infinity;
+		return Math.max(now, deciding.at + windowMs);
 	}
 
 	chatReadyAt(chat: string): number {
@@ -73,12 +101,17 @@ export class Pacer {
 	}
 
 	take(chat: string, at: number): void {
-		this.nextGlobal = at + this.globalGap;
 		this.prune(at);
 		this.nextChat.set(chat, Math.max(this.nextChat.get(chat) ?? 0, at + this.limits.perChatGapMs));
 		this.noteStart(chat, at);
-		this.recent.push(at);
-		if (this.recent.length > this.perWindow * 2) this.recent = this.recent.slice(-this.perWindow);
+		this.recent.push({ at, open: true });
+		if (this.recent.length > this.window.count * 2) {
+			// the open ones and the latest `count` of the rest are all the window can need
+			const open = (e: { at: number; open: boolean }) => e.open && at - e.at < OPEN_AT_MOST_MS;
+			const closed = this.recent.filter((e) => !open(e)).sort((a, b) => a.at - b.at);
+			const keep = new Set(closed.slice(-this.window.count));
+			this.recent = this.recent.filter((e) => open(e) || keep.has(e));
+		}
 	}
 
 	/**
@@ -86,12 +119,10 @@ export class Pacer {
 	 * and the chat's next turn count from that, not from the planned time.
 	 */
 	started(chat: string, scheduled: number, actual: number): void {
+		// the window's entry follows the start either way: the answer finds it by this time
+		const entry = this.openEntry(scheduled);
+		if (entry) entry.at = actual;
 		if (actual <= scheduled) return;
-		const i = this.recent.lastIndexOf(scheduled);
-		if (i >= 0) {
-			this.recent[i] = actual;
-			this.recent.sort((a, b) => a - b);
-		}
 		const starts = this.groupStarts.get(chat);
 		const j = starts ? starts.lastIndexOf(scheduled) : -1;
 		if (starts && j >= 0) {
@@ -113,6 +144,7 @@ export class Pacer {
 	 */
 	answered(chat: string, startedAt: number, at: number): void {
 		this.inFlight.delete(chat);
+		this.closeEntry(startedAt, at);
 		this.nextChat.set(chat, Math.max(this.nextChat.get(chat) ?? 0, at + this.limits.perChatGapMs));
 		const starts = this.groupStarts.get(chat);
 		const j = starts ? starts.lastIndexOf(startedAt) : -1;
@@ -120,6 +152,23 @@ export class Pacer {
 			starts[j] = Math.max(starts[j], at);
 			starts.sort((a, b) => a - b);
 		}
+	}
+
+	/** A start handed out (take) that is not going to be used: it counts from its planned time. */
+	dropStart(scheduled: number): void {
+		this.closeEntry(scheduled, scheduled);
+	}
+
+	private openEntry(at: number): { at: number; open: boolean } | undefined {
+		for (let i = this.recent.length - 1; i >= 0; i--) if (this.recent[i].open && this.recent[i].at === at) return this.recent[i];
+		return undefined;
+	}
+
+	private closeEntry(startedAt: number, at: number): void {
+		const entry = this.openEntry(startedAt);
+		if (!entry) return;
+		entry.at = Math.max(entry.at, at);
+		entry.open = false;
 	}
 
 	/** After a 429 (retry_after), or when chat_pace says the chat's next turn is later. */

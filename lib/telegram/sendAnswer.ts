@@ -1,4 +1,5 @@
 import { notePace } from '../db/chatPace';
+import { noteSlotAnswered } from '../db/sendPace';
 import { markSentMany, recordUncertain, releaseForRetry, releaseUntried } from '../db/notifications';
 import { isGroupChat } from './chatId';
 import { sendMessage } from './client';
@@ -17,6 +18,8 @@ export async function sendJob(run: Run, job: Job): Promise<void> {
 	const r = await sendMessage(tg, job.chat, job.text, job.replyMarkup);
 	const answeredAt = Date.now();
 	pacer.answered(job.pace, job.startedAt ?? answeredAt, answeredAt);
+	// the shared window counts it from now too (best effort: if this fails, from its start)
+	if (job.sharedSlot) await noteSlotAnswered(q, run.key, job.sharedSlot).catch(() => undefined);
 	if (r.ok) {
 		// a group's minute counts this message from its answer (pacer.answered)
 		const countedMsAgo = isGroupChat(job.pace) ? Date.now() - answeredAt : null;

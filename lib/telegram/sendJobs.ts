@@ -18,6 +18,8 @@ export interface Job {
 	leaseEndsAt: number;
 	/** When its latest try started (local time). */
 	startedAt?: number;
+	/** Its latest try's slot in the bot's shared pace (send_pace), moved to the answer when it comes. */
+	sharedSlot?: string | null;
 }
 
 /**

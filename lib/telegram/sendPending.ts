@@ -4,7 +4,7 @@ import { COALESCIBLE_TYPES } from '../notify/types';
 import { paceKey } from './chatId';
 import type { TelegramConfig } from './client';
 import { ensurePaceRow } from '../db/sendPace';
-import { botKey, pacerFor } from './pacer';
+import { botKey, pacerFor, paceWindow } from './pacer';
 import { releaseLeft, sendJob } from './sendAnswer';
 import { buildJobs, type Job } from './sendJobs';
 import { awaitSharedSlot } from './sharedSlot';
@@ -198,6 +198,11 @@ async function runLoop(run: Run): Promise<void> {
 		}
 		const now = Date.now();
 		const slot = pacer.nextGlobalSlot(now);
+		if (slot === Infinity) {
+			// the window waits for an answer still to come (see Pacer.nextGlobalSlot)
+			await Promise.race([...inflight, sleep(inflight.size ? TOP_UP_EVERY_MS : 50), ...claiming(), run.active.wakeSignal]);
+			continue;
+		}
 		const idx = queue.findIndex((j) => pacer.chatReadyAt(j.pace) <= slot);
 		if (idx < 0) {
 			const soonest = Math.min(...queue.map((j) => pacer.chatReadyAt(j.pace)));
@@ -211,10 +216,11 @@ async function runLoop(run: Run): Promise<void> {
 		}
 		const [job] = queue.splice(idx, 1);
 		pacer.take(job.pace, slot);
-		await awaitSharedSlot(q, key, slot - now, 1000 / o.messagesPerSecond);
+		job.sharedSlot = await awaitSharedSlot(q, key, slot - now, paceWindow(o.messagesPerSecond));
 		// The shared pace may have pushed this send past the deadline (or a fatal answer came):
 		// it goes back instead, so nothing starts after the time the lease was sized for.
 		if (run.stop || Date.now() >= run.deadline) {
+			pacer.dropStart(slot);
 			queue.unshift(job);
 			continue;
 		}

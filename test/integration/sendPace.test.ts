@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import { closeAllPools, poolConfig } from '../../lib/db/pool';
-import { ensurePaceRow, reserveSendSlot, reserveSendSlotAt } from '../../lib/db/sendPace';
+import { ensurePaceRow, noteSlotAnswered, reserveSendSlot, reserveSendSlotAt } from '../../lib/db/sendPace';
 import { awaitSharedSlot, LATE_SLOT_MS } from '../../lib/telegram/sharedSlot';
 import { createTestDb, type TestDb } from '../support/db';
 
@@ -13,36 +13,63 @@ afterAll(async () => {
 	await closeAllPools();
 });
 
-it('two processes (separate pools) reserving slots for one bot get them spaced by the gap, in one sequence', async () => {
+/** Slots on the database's clock (ms), and the most of them in any `windowMs`. */
+const mostInWindow = (starts: number[], windowMs: number) => Math.max(...starts.map((s) => starts.filter((x) => x >= s && x < s + windowMs).length));
+
+it('two processes (separate pools) reserving slots for one bot share one window: a burst goes at once, then at most `count` in any window', async () => {
 	// Two pools stand for two queue-mode workers: nothing is shared but the database.
 	const a = new Pool(poolConfig(t.settings, t.db.host, 2));
 	const b = new Pool(poolConfig(t.settings, t.db.host, 2));
 	try {
 		await ensurePaceRow(a, 'bot-1');
 		await ensurePaceRow(b, 'bot-1');
-		const starts: number[] = [];
+		const slots: Array<{ at: number; waitMs: number }> = [];
 		const worker = async (p: Pool) => {
 			for (let i = 0; i < 8; i++) {
 				// the slot on the database's clock (what both processes share; no network jitter in it)
-				const slot = await reserveSendSlotAt(p, 'bot-1', 0, 50);
-				starts.push(slot.at!.getTime());
+				const slot = await reserveSendSlotAt(p, 'bot-1', 0, 4, 200);
+				slots.push({ at: slot.at!.getTime(), waitMs: slot.waitMs });
 			}
 		};
 		await Promise.all([worker(a), worker(b)]);
-		starts.sort((x, y) => x - y);
-		const gaps = starts.slice(1).map((s, i) => s - starts[i]);
+		slots.sort((x, y) => x.at - y.at);
+		const starts = slots.map((s) => s.at);
 		expect(starts).toHaveLength(16);
-		// 50 ms apart (timestamps are microseconds: allow rounding), so 16 slots span at least 750 ms
-		expect(Math.min(...gaps)).toBeGreaterThanOrEqual(49);
-		expect(starts[15] - starts[0]).toBeGreaterThanOrEqual(749);
+		// the first four at once (no wait), the fifth a window after the first: 16 slots span at least three windows
+		expect(slots.slice(0, 4).every((s) => s.waitMs === 0)).toBe(true);
+		expect(starts[4] - starts[0]).toBeGreaterThanOrEqual(199); // timestamps are microseconds: allow rounding
+		expect(starts[15] - starts[0]).toBeGreaterThanOrEqual(599);
+		expect(mostInWindow(starts, 199)).toBe(4);
 		// another bot is not held back by this one
 		await ensurePaceRow(a, 'bot-2');
-		expect(await reserveSendSlot(a, 'bot-2', 0, 50)).toBe(0);
+		expect(await reserveSendSlot(a, 'bot-2', 0, 4, 200)).toBe(0);
 	} finally {
 		await a.end();
 		await b.end();
 	}
 });
+
+it('an answered slot counts from its answer: the next window starts after it, not after the start', async () => {
+	const p = new Pool(poolConfig(t.settings, t.db.host, 1));
+	try {
+		await ensurePaceRow(p, 'bot-3');
+		const first = await reserveSendSlotAt(p, 'bot-3', 0, 1, 1000);
+		await new Promise((r) => setTimeout(r, 150));
+		await noteSlotAnswered(p, 'bot-3', first.slot!);
+		const answered = (await p.query(`SELECT (extract(epoch FROM recent_slots[1]) * 1000)::float8 AS ms FROM send_pace WHERE bot_key = 'bot-3'`)).rows[0].ms;
+		expect(answered - first.at!.getTime()).toBeGreaterThanOrEqual(150);
+		const second = await reserveSendSlotAt(p, 'bot-3', 0, 1, 1000);
+		expect(second.at!.getTime() - answered).toBeGreaterThanOrEqual(999);
+		// a slot no longer among the latest is left alone
+		await noteSlotAnswered(p, 'bot-3', first.slot!);
+		expect((await p.query(`SELECT cardinality(recent_slots) AS n FROM send_pace WHERE bot_key = 'bot-3'`)).rows[0].n).toBe(1);
+	} finally {
+		await p.end();
+	}
+});
+
+/** A pace that never holds a slot back (these tests are about the timers). */
+const ANY_PACE = { count: 1000, windowMs: 1000 };
 
 describe('awaitSharedSlot: a slot missed by a late timer is given up, not bunched with the next one', () => {
 	/** A clock that never really sleeps: each sleep advances it by the time asked plus `late(i)`. */
@@ -61,7 +88,7 @@ describe('awaitSharedSlot: a slot missed by a late timer is given up, not bunche
 		try {
 			await ensurePaceRow(p, 'bot-late');
 			const q = counting(p);
-			await awaitSharedSlot(q as never, 'bot-late', 0, 1, fakeClock(() => LATE_SLOT_MS));
+			await awaitSharedSlot(q as never, 'bot-late', 0, ANY_PACE, fakeClock(() => LATE_SLOT_MS));
 			expect(q.reservations).toBe(1);
 		} finally {
 			await p.end();
@@ -73,7 +100,7 @@ describe('awaitSharedSlot: a slot missed by a late timer is given up, not bunche
 		try {
 			await ensurePaceRow(p, 'bot-late');
 			const q = counting(p);
-			await awaitSharedSlot(q as never, 'bot-late', 0, 1, fakeClock((i) => (i === 0 ? LATE_SLOT_MS + 40 : 0)));
+			await awaitSharedSlot(q as never, 'bot-late', 0, ANY_PACE, fakeClock((i) => (i === 0 ? LATE_SLOT_MS + 40 : 0)));
 			expect(q.reservations).toBe(2);
 		} finally {
 			await p.end();
@@ -95,7 +122,7 @@ describe('awaitSharedSlot: a slot missed by a late timer is given up, not bunche
 					return p.query(text, values);
 				},
 			};
-			await awaitSharedSlot(q as never, 'bot-queued', 200, 1, clock);
+			await awaitSharedSlot(q as never, 'bot-queued', 200, ANY_PACE, clock);
 			// the database said "200 ms from now" when the answer came: the start is 200 ms after it
 			expect(slept.length).toBe(1);
 			expect(slept[0]).toBeGreaterThan(190);
@@ -109,7 +136,7 @@ describe('awaitSharedSlot: a slot missed by a late timer is given up, not bunche
 		try {
 			await ensurePaceRow(p, 'bot-late');
 			const q = counting(p);
-			await awaitSharedSlot(q as never, 'bot-late', 0, 1, fakeClock(() => 500));
+			await awaitSharedSlot(q as never, 'bot-late', 0, ANY_PACE, fakeClock(() => 500));
 			expect(q.reservations).toBe(3);
 		} finally {
 			await p.end();

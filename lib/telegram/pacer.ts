@@ -10,10 +10,11 @@ export interface ChatLimits {
 
 /**
  * The overall pace as a sliding window: at most `count` messages in any `windowMs`, counted as
- * Telegram counts them, by when they reach it. `count` is the pace rounded down (at least 1), in a
- * window of a second (longer for a pace under one a second): 28.5 a second is 28 in any second,
- * 0.5 a second is 1 in any 2 s. A window shorter than a second would let a burst at its edge put
- * more than `count` in one second.
+ * Telegram counts them, by when they reach it. `count` is the pace rounded up, in a window that
+ * keeps the pace on average and is never shorter than a second: 28.5 a second is 29 in any
+ * 1,017.5 ms (never more than 29 in one second, still under Telegram's 30); 30 is 30 in any second;
+ * 0.5 is 1 in any 2 s. A window shorter than a second would let a burst at its edge put more than
+ * `count` in one second.
  */
 export interface PaceWindow {
 	count: number;
@@ -21,14 +22,14 @@ export interface PaceWindow {
 }
 
 export function paceWindow(messagesPerSecond: number): PaceWindow {
-	const count = Math.max(1, Math.floor(messagesPerSecond));
+	const count = Math.max(1, Math.ceil(messagesPerSecond));
 	return { count, windowMs: Math.max(1000, (count * 1000) / messagesPerSecond) };
 }
 
 /**
  * Telegram allows about 30 messages a second overall, 1 a second per private chat and about 20 a
  * minute per group. The pacer of one process hands out start times: never more than the pace's
- * window allows (paceWindow: a burst of new answers goes at once, up to 28 at the default pace,
+ * window allows (paceWindow: a burst of new answers goes at once, up to 29 at the default pace,
  * rather than one every 35 ms; Telegram counts messages in a second, it does not space them). A
  * message counts in the window from its start until its answer, then from its answer: it reached
  * Telegram somewhere in between, so the window holds whatever the network's jitter; per

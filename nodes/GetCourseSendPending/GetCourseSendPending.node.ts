@@ -130,7 +130,7 @@ export class GetCourseSendPending implements INodeType {
 						type: 'number',
 						default: 28.5,
 						typeOptions: { minValue: 0.1, maxValue: 1000, numberPrecision: 1 },
-						description: 'Overall pace of this bot, shared by every execution and queue-mode worker; Telegram allows about 30 (the default leaves room for network jitter)',
+						description: 'Overall pace of this bot, shared by every execution and queue-mode worker: at most this many (rounded up) in any second and this many on average, a burst going at once; Telegram allows about 30',
 					},
 					{
 						displayName: 'Per-Chat Interval (Ms)',

@@ -39,8 +39,13 @@ export function paceWindow(messagesPerSecond: number): PaceWindow {
  * pace is shared through send_pace, and each chat's next turn and a group's latest starts
  * through chat_pace (a chat is sent to by one run at a time; its claim brings them along).
  */
-/** An answer longer overdue than the longest request timeout is not coming: the entry stops counting as now. */
-const OPEN_AT_MOST_MS = 130_000;
+/**
+ * A request still unanswered this long after its start is taken to have reached Telegram by then
+ * (a slow answer, or a dead connection the request timeout will end): it counts from that moment,
+ * so one stuck request holds the bot's other chats back for a few seconds at most, not for the
+ * whole request timeout.
+ */
+export const OPEN_AT_MOST_MS = 5_000;
 
 export class Pacer {
 	private readonly nextChat = new Map<string, number>();
@@ -68,16 +73,15 @@ export class Pacer {
 	/**
 	 * Earliest moment the next message may start, whichever chat: a window after the message
 	 * `count` back. Infinity while that message's answer is still to come (it reaches Telegram some
-	 * time before its answer, and the next may start only a window after that): ask again when a
-	 * send finishes.
+	 * time before its answer, and the next may start only a window after that; OPEN_AT_MOST_MS at
+	 * most): ask again when a send finishes.
 	 */
 	nextGlobalSlot(now: number): number {
 		const { count, windowMs } = this.window;
 		if (this.recent.length < count) return now;
-		const latest = [...this.recent].sort((a, b) => b.at - a.at);
-		const deciding = latest[count - 1];
-		if (deciding.open && now - deciding.at < OPEN_AT_MOST_MS) return Infinity;
-		return Math.max(now, deciding.at + windowMs);
+		// when each may have reached Telegram at the latest (Infinity: still on its way), latest first
+		const latest = this.recent.map((e) => (!e.open ? e.at : now - e.at < OPEN_AT_MOST_MS ? Infinity : e.at + OPEN_AT_MOST_MS)).sort((a, b) => b - a);
+		return Math.max(now, latest[count - 1] + windowMs);
 	}
 
 	chatReadyAt(chat: string): number {
@@ -109,7 +113,8 @@ export class Pacer {
 		if (this.recent.length > this.window.count * 2) {
 			// the open ones and the latest `count` of the rest are all the window can need
 			const open = (e: { at: number; open: boolean }) => e.open && at - e.at < OPEN_AT_MOST_MS;
-			const closed = this.recent.filter((e) => !open(e)).sort((a, b) => a.at - b.at);
+			const counted = (e: { at: number; open: boolean }) => (e.open ? e.at + OPEN_AT_MOST_MS : e.at);
+			const closed = this.recent.filter((e) => !open(e)).sort((a, b) => counted(a) - counted(b));
 			const keep = new Set(closed.slice(-this.window.count));
 			this.recent = this.recent.filter((e) => open(e) || keep.has(e));
 		}

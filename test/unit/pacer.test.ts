@@ -1,4 +1,4 @@
-import { Pacer } from '../../lib/telegram/pacer';
+import { OPEN_AT_MOST_MS, Pacer } from '../../lib/telegram/pacer';
 
 const limits = { perChatGapMs: 1100, groupPerWindow: 20, groupWindowMs: 61_000 };
 
@@ -132,5 +132,14 @@ describe('Pacer: the overall pace', () => {
 		p.take('2', 1600);
 		p.dropStart(1600);
 		expect(p.nextGlobalSlot(1700)).toBe(2600);
+	});
+
+	it('a request stuck without an answer holds the others back for OPEN_AT_MOST_MS, not for its whole timeout', () => {
+		const p = new Pacer(1, limits);
+		p.take('1', 0);
+		p.started('1', 0, 0);
+		p.sending('1');
+		expect(p.nextGlobalSlot(OPEN_AT_MOST_MS - 1)).toBe(Infinity);
+		expect(p.nextGlobalSlot(OPEN_AT_MOST_MS)).toBe(OPEN_AT_MOST_MS + 1000);
 	});
 });

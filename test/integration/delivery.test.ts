@@ -9,6 +9,7 @@ import { claimNotifications } from '../../lib/db/notifications';
 import { DEFAULT_STAFF_TEMPLATE } from '../../lib/notify/template';
 import { prepareStaffAlert } from '../../lib/notify/createNotifications';
 import { exportCurrentRows } from '../../lib/reference/export';
+import { botKey } from '../../lib/telegram/pacer';
 import { sendPending } from '../../lib/telegram/sendPending';
 import { GetCourseCreateNotification } from '../../nodes/GetCourseCreateNotification/GetCourseCreateNotification.node';
 import { GetCourseReferenceData } from '../../nodes/GetCourseReferenceData/GetCourseReferenceData.node';
@@ -319,5 +320,27 @@ describe('forum topics: a chat id -100123:45 sends to topic 45 of group -100123'
 		await send();
 		expect(messages()).toHaveLength(1);
 		expect(messages()[0]).toMatchObject({ chat_id: '-1002233', message_thread_id: 7 });
+	});
+});
+
+describe('the overall pace, as Telegram counts it: at most the pace rounded up in any second of arrival', () => {
+	it('15 messages to 15 chats at 4.5 a second (5 in any 1.1 s) against a peer that refuses a 6th within a second: all sent, no 429, a window between bursts', async () => {
+		const tight = createTelegramPeer({ enforceLimits: true, overallPerSecond: 5 });
+		const url = await tight.start();
+		try {
+			await queue(Array.from({ length: 15 }, (_, i) => ({ chat: String(7100 + i) })));
+			const out = await sendPending(t.db.pool, { baseUrl: url, token: TOKEN, requestTimeoutMs: 5000 }, { maxRunSeconds: 20, retryBaseMs: 50, messagesPerSecond: 4.5 });
+			expect(out.map((o) => o.status)).toEqual(Array(15).fill('sent'));
+			expect(tight.limited).toEqual({ overall: 0, perChat: 0, perGroup: 0 });
+			const at = (tight.messages as PeerMessage[]).map((m) => m.at).sort((a, b) => a - b);
+			expect(at).toHaveLength(15);
+			// the 6th arrives a second after the 1st at the earliest, the 11th a second after the 6th
+			for (let i = 5; i < 15; i++) expect(at[i] - at[i - 5]).toBeGreaterThanOrEqual(1000);
+			// the shared window in PostgreSQL holds the latest five slots, newest first
+			const [pace] = (await q(`SELECT cardinality(recent_slots) AS n, recent_slots[1] >= recent_slots[5] AS newest_first FROM send_pace WHERE bot_key = $1`, [botKey(url, TOKEN)])).rows;
+			expect(pace).toEqual({ n: 5, newest_first: true });
+		} finally {
+			await tight.stop();
+		}
 	});
 });

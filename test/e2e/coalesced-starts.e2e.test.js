@@ -138,9 +138,19 @@ describe('n8n starts: the pipeline runs once (On start)', () => {
 	test('an answer stored while n8n was down is delivered once, and n8n records the run at start', async () => {
 		await ctx.until('the answer stored before the start reaches its mentor', async () => ctx.peer.messages.some((m) => m.text.includes(BEFORE_START)), { timeoutMs: 120000, intervalMs: 250 });
 		expect(ctx.peer.messages.filter((m) => m.text.includes(BEFORE_START)).map((m) => String(m.chat_id))).toEqual([mentor(7).chat]);
-		// "On start (catch up)" ran the pipeline: its run of Resolve Mentor and Send Pending is in n8n's records
-		const triggered = (await ctx.executions(WF)).filter((e) => e.mode === 'trigger');
-		const runs = await Promise.all(triggered.map((e) => ctx.nodesRun(e.id)));
+		// "On start (catch up)" ran the pipeline: its run of Resolve Mentor and Send Pending is in n8n's
+		// records. n8n writes them when the execution ends, a moment after the message went out
+		// (Send Pending still records the send and looks for more), so wait for the runs at start to end.
+		let runs = [];
+		await ctx.until(
+			'n8n has recorded the execution On start began',
+			async () => {
+				const ended = (await ctx.executions(WF)).filter((e) => e.mode === 'trigger' && !['new', 'running', 'waiting'].includes(e.status));
+				runs = await Promise.all(ended.map((e) => ctx.nodesRun(e.id)));
+				return runs.some((nodes) => nodes.includes('On start (catch up)'));
+			},
+			{ timeoutMs: 60000, intervalMs: 250 },
+		);
 		expect(runs.filter((nodes) => nodes.includes('On start (catch up)'))).toEqual([expect.arrayContaining(['On start (catch up)', 'GetCourse Resolve Mentor', 'GetCourse Send Pending'])]);
 	});
 });

@@ -64,8 +64,3 @@ export async function noteSlotAnswered(q: Queryable, botKey: string, slot: strin
 		[botKey, slot],
 	);
 }
-
-/** How long to wait for the bot's next shared send slot (reserveSendSlotAt's wait). */
-export async function reserveSendSlot(q: Queryable, botKey: string, notBeforeMs: number, count: number, windowMs: number): Promise<number> {
-	return (await reserveSendSlotAt(q, botKey, notBeforeMs, count, windowMs)).waitMs;
-}

@@ -27,6 +27,29 @@ export function paceWindow(messagesPerSecond: number): PaceWindow {
 }
 
 /**
+ * A request still unanswered this long after its start is taken to have reached Telegram by then
+ * (a slow answer, or a dead connection the request timeout will end): it counts from that moment,
+ * so one stuck request holds the bot's other chats back for a few seconds at most, not for the
+ * whole request timeout.
+ */
+export const OPEN_AT_MOST_MS = 5_000;
+
+interface WindowEntry {
+	at: number;
+	open: boolean;
+}
+
+/**
+ * When a message of the overall window counts from: its answer (or its planned time, unused) once
+ * known; Infinity while its answer may still come (it may reach Telegram any moment);
+ * OPEN_AT_MOST_MS after its start when no answer came.
+ */
+function countsFrom(e: WindowEntry, now: number): number {
+	if (!e.open) return e.at;
+	return now - e.at < OPEN_AT_MOST_MS ? Infinity : e.at + OPEN_AT_MOST_MS;
+}
+
+/**
  * Telegram allows about 30 messages a second overall, 1 a second per private chat and about 20 a
  * minute per group. The pacer of one process hands out start times: never more than the pace's
  * window allows (paceWindow: a burst of new answers goes at once, up to 29 at the default pace,
@@ -39,14 +62,6 @@ export function paceWindow(messagesPerSecond: number): PaceWindow {
  * pace is shared through send_pace, and each chat's next turn and a group's latest starts
  * through chat_pace (a chat is sent to by one run at a time; its claim brings them along).
  */
-/**
- * A request still unanswered this long after its start is taken to have reached Telegram by then
- * (a slow answer, or a dead connection the request timeout will end): it counts from that moment,
- * so one stuck request holds the bot's other chats back for a few seconds at most, not for the
- * whole request timeout.
- */
-export const OPEN_AT_MOST_MS = 5_000;
-
 export class Pacer {
 	private readonly nextChat = new Map<string, number>();
 	/** Groups: times of their latest messages (start, then answer), ascending. */
@@ -59,7 +74,7 @@ export class Pacer {
 	 * The latest messages of the overall window: when each counts from (scheduled, then started,
 	 * then answered) and whether its answer is still to come.
 	 */
-	private recent: Array<{ at: number; open: boolean }> = [];
+	private recent: WindowEntry[] = [];
 
 	constructor(messagesPerSecond: number, limits: ChatLimits) {
 		this.configure(messagesPerSecond, limits);
@@ -79,8 +94,7 @@ export class Pacer {
 	nextGlobalSlot(now: number): number {
 		const { count, windowMs } = this.window;
 		if (this.recent.length < count) return now;
-		// when each may have reached Telegram at the latest (Infinity: still on its way), latest first
-		const latest = this.recent.map((e) => (!e.open ? e.at : now - e.at < OPEN_AT_MOST_MS ? Infinity : e.at + OPEN_AT_MOST_MS)).sort((a, b) => b - a);
+		const latest = this.recent.map((e) => countsFrom(e, now)).sort((a, b) => b - a);
 		return Math.max(now, latest[count - 1] + windowMs);
 	}
 
@@ -111,12 +125,11 @@ export class Pacer {
 		this.noteStart(chat, at);
 		this.recent.push({ at, open: true });
 		if (this.recent.length > this.window.count * 2) {
-			// the open ones and the latest `count` of the rest are all the window can need
-			const open = (e: { at: number; open: boolean }) => e.open && at - e.at < OPEN_AT_MOST_MS;
-			const counted = (e: { at: number; open: boolean }) => (e.open ? e.at + OPEN_AT_MOST_MS : e.at);
-			const closed = this.recent.filter((e) => !open(e)).sort((a, b) => counted(a) - counted(b));
-			const keep = new Set(closed.slice(-this.window.count));
-			this.recent = this.recent.filter((e) => open(e) || keep.has(e));
+			// those still on their way and the latest `count` of the rest are all the window can need
+			const onTheirWay = (e: WindowEntry) => countsFrom(e, at) === Infinity;
+			const rest = this.recent.filter((e) => !onTheirWay(e)).sort((a, b) => countsFrom(a, at) - countsFrom(b, at));
+			const keep = new Set(rest.slice(-this.window.count));
+			this.recent = this.recent.filter((e) => onTheirWay(e) || keep.has(e));
 		}
 	}
 
@@ -165,7 +178,7 @@ export class Pacer {
 		this.closeEntry(scheduled, scheduled);
 	}
 
-	private openEntry(at: number): { at: number; open: boolean } | undefined {
+	private openEntry(at: number): WindowEntry | undefined {
 		for (let i = this.recent.length - 1; i >= 0; i--) if (this.recent[i].open && this.recent[i].at === at) return this.recent[i];
 		return undefined;
 	}

@@ -35,9 +35,9 @@ export async function awaitSharedSlot(
 ): Promise<string | null> {
 	for (let attempt = 1; ; attempt++) {
 		const asked = clock.now();
-		let slot: { waitMs: number; slot: string | null };
+		let reserved: { waitMs: number; slot: string | null };
 		try {
-			slot = await reserveSendSlotAt(q, key, localWaitMs, pace.count, pace.windowMs);
+			reserved = await reserveSendSlotAt(q, key, localWaitMs, pace.count, pace.windowMs);
 		} catch {
 			await clock.sleep(localWaitMs - (clock.now() - asked));
 			return null;
@@ -46,9 +46,9 @@ export async function awaitSharedSlot(
 		// another sender's row lock, so at the end of the round trip, not its middle. Counting from
 		// the answer can only start late (by the answer's way back); counting from the middle of a
 		// round trip spent queueing started sends early, next to the slot before (31 in a second).
-		const due = clock.now() + slot.waitMs;
+		const due = clock.now() + reserved.waitMs;
 		await clock.sleep(due - clock.now());
-		if (clock.now() - due <= LATE_SLOT_MS || attempt >= MAX_TRIES) return slot.slot;
+		if (clock.now() - due <= LATE_SLOT_MS || attempt >= MAX_TRIES) return reserved.slot;
 		localWaitMs = 0;
 	}
 }

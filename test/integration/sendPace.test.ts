@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import { closeAllPools, poolConfig } from '../../lib/db/pool';
-import { ensurePaceRow, noteSlotAnswered, reserveSendSlot, reserveSendSlotAt } from '../../lib/db/sendPace';
+import { ensurePaceRow, noteSlotAnswered, reserveSendSlotAt } from '../../lib/db/sendPace';
 import { awaitSharedSlot, LATE_SLOT_MS } from '../../lib/telegram/sharedSlot';
 import { createTestDb, type TestDb } from '../support/db';
 
@@ -42,7 +42,7 @@ it('two processes (separate pools) reserving slots for one bot share one window:
 		expect(mostInWindow(starts, 199)).toBe(4);
 		// another bot is not held back by this one
 		await ensurePaceRow(a, 'bot-2');
-		expect(await reserveSendSlot(a, 'bot-2', 0, 4, 200)).toBe(0);
+		expect((await reserveSendSlotAt(a, 'bot-2', 0, 4, 200)).waitMs).toBe(0);
 	} finally {
 		await a.end();
 		await b.end();

@@ -175,28 +175,38 @@ export async function testConnection(s: PgSettings): Promise<{ host: HostChoice;
 }
 
 /**
- * A short transaction on whatever the caller holds: a pool lends one client for it (guarded as
+ * Runs `fn` on one connection of whatever the caller holds: a pool lends a client (guarded as
  * connect() does, released as broken after a dropped connection); a client runs it itself.
  */
-export async function transactionOn<T>(q: Queryable, fn: (c: Queryable) => Promise<T>): Promise<T> {
+export async function onConnection<T>(q: Queryable, fn: (c: Queryable) => Promise<T>): Promise<T> {
 	// A pool (any copy of pg's Pool) has totalCount; a client does not.
 	const client = 'totalCount' in q && typeof (q as Pool).connect === 'function' ? await (q as Pool).connect() : null;
 	if (client && !guarded.has(client)) {
 		client.on('error', ignore);
 		guarded.add(client);
 	}
-	const c: Queryable = client ?? q;
 	let broken = false;
 	try {
-		await c.query('BEGIN');
-		const out = await fn(c);
-		await c.query('COMMIT');
-		return out;
+		return await fn(client ?? q);
 	} catch (err) {
 		broken = isBrokenConnection(err);
-		await c.query('ROLLBACK').catch(() => undefined);
 		throw err;
 	} finally {
 		client?.release(broken ? true : undefined);
 	}
+}
+
+/** A short transaction on whatever the caller holds (see onConnection). */
+export async function transactionOn<T>(q: Queryable, fn: (c: Queryable) => Promise<T>): Promise<T> {
+	return onConnection(q, async (c) => {
+		await c.query('BEGIN');
+		try {
+			const out = await fn(c);
+			await c.query('COMMIT');
+			return out;
+		} catch (err) {
+			await c.query('ROLLBACK').catch(() => undefined);
+			throw err;
+		}
+	});
 }

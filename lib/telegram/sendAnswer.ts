@@ -2,7 +2,7 @@ import { notePace } from '../db/chatPace';
 import { noteSlotAnswered } from '../db/sendPace';
 import { markSentMany, recordUncertain, releaseForRetry, releaseUntried } from '../db/notifications';
 import { isGroupChat } from './chatId';
-import { sendMessage } from './client';
+import { sendMessage, type SendResult } from './client';
 import type { Job } from './sendJobs';
 import { failForGood, nextTurnIn, record, type Run } from './sendRun';
 
@@ -13,13 +13,24 @@ import { failForGood, nextTurnIn, record, type Run } from './sendRun';
  * arrived).
  */
 export async function sendJob(run: Run, job: Job): Promise<void> {
-	const { q, tg, o, pacer } = run;
-	const digestOf = job.rows.length > 1 ? { digestOf: job.rows.length } : {};
+	const { q, tg, pacer } = run;
 	const r = await sendMessage(tg, job.chat, job.text, job.replyMarkup);
 	const answeredAt = Date.now();
 	pacer.answered(job.pace, job.startedAt ?? answeredAt, answeredAt);
-	// the shared window counts it from now too (best effort: if this fails, from its start)
-	if (job.sharedSlot) await noteSlotAnswered(q, run.key, job.sharedSlot).catch(() => undefined);
+	// the shared window counts it from now too (best effort: if this fails, from its start), beside
+	// the result's record rather than before it: one round trip less on each message's way
+	const noted = job.sharedSlot ? noteSlotAnswered(q, run.key, job.sharedSlot, answeredAt).catch(() => undefined) : undefined;
+	try {
+		await settle(run, job, r, answeredAt);
+	} finally {
+		await noted;
+	}
+}
+
+/** What the answer `r` (at `answeredAt`) means for the job's notifications, written down. */
+async function settle(run: Run, job: Job, r: SendResult, answeredAt: number): Promise<void> {
+	const { q, o, pacer } = run;
+	const digestOf = job.rows.length > 1 ? { digestOf: job.rows.length } : {};
 	if (r.ok) {
 		// a group's minute counts this message from its answer (pacer.answered)
 		const countedMsAgo = isGroupChat(job.pace) ? Date.now() - answeredAt : null;

@@ -34,7 +34,8 @@ export const DEFAULT_SEND_OPTIONS: SendOptions = {
 	messagesPerSecond: 28.5,
 	perChatIntervalMs: 1100,
 	groupMessagesPerMinute: 20,
-	concurrency: 8,
+	// a window's burst (29 at the default pace) in flight at once
+	concurrency: 30,
 	maxAttempts: 5,
 	retriesPerRun: 3,
 	retryBaseMs: 500,

@@ -7,7 +7,7 @@ import { ensurePaceRow } from '../db/sendPace';
 import { botKey, pacerFor, paceWindow } from './pacer';
 import { releaseLeft, sendJob } from './sendAnswer';
 import { buildJobs, type Job } from './sendJobs';
-import { awaitSharedSlot } from './sharedSlot';
+import { awaitSharedSlot, reserveSharedSlots } from './sharedSlot';
 import { becomeActive, consumeWake } from './activeRuns';
 import { chatLimitsOf, checkRequestTimeout, leaseSecondsFor, resolveSendOptions, type SendOptions } from './sendOptions';
 import { failForGood, sleep, type Run, type SendOutcome } from './sendRun';
@@ -214,19 +214,41 @@ async function runLoop(run: Run): Promise<void> {
 			await Promise.race([sleep(Math.min(wake, run.deadline) - now), ...inflight, ...claiming(), run.active.wakeSignal]);
 			continue;
 		}
-		const [job] = queue.splice(idx, 1);
-		pacer.take(job.pace, slot);
-		job.sharedSlot = await awaitSharedSlot(q, key, slot - now, paceWindow(o.messagesPerSecond));
-		// The shared pace may have pushed this send past the deadline (or a fatal answer came):
-		// it goes back instead, so nothing starts after the time the lease was sized for.
-		if (run.stop || Date.now() >= run.deadline) {
-			pacer.dropStart(slot);
-			queue.unshift(job);
-			continue;
+		// A burst: every message the window and the chats let go now starts now, on one round trip
+		// for their shared slots (one each, one after the other, put a busy event loop's turn between
+		// two messages of a burst).
+		const batch = [{ job: queue.splice(idx, 1)[0], slot }];
+		pacer.take(batch[0].job.pace, slot);
+		while (slot <= now && inflight.size + batch.length < o.concurrency) {
+			const next = pacer.nextGlobalSlot(now);
+			if (next > now) break;
+			const j = queue.findIndex((x) => pacer.chatReadyAt(x.pace) <= now);
+			if (j < 0) break;
+			const [job] = queue.splice(j, 1);
+			pacer.take(job.pace, next);
+			batch.push({ job, slot: next });
 		}
-		job.startedAt = Date.now();
-		pacer.started(job.pace, slot, job.startedAt);
-		pacer.sending(job.pace);
-		launch(run, job);
+		const pace = paceWindow(o.messagesPerSecond);
+		const reserved = await reserveSharedSlots(q, key, slot - now, batch.length, pace);
+		for (let i = 0; i < batch.length; i++) {
+			const { job, slot: planned } = batch[i];
+			// Slots due now start together, with no turn of the event loop between them (a turn
+			// under load is tens of ms: the late-slot rule would then give most of a burst's slots
+			// up for ones a window later). A slot still to come is waited for as ever.
+			const r = reserved[i];
+			job.sharedSlot = r && r.dueAt <= Date.now() ? r.slot : await awaitSharedSlot(q, key, 0, pace, undefined, r);
+			// The shared pace may have pushed this send past the deadline (or a fatal answer came):
+			// it goes back instead (and the rest of the burst), so nothing starts after the time the
+			// lease was sized for.
+			if (run.stop || Date.now() >= run.deadline) {
+				for (const b of batch.slice(i)) pacer.dropStart(b.slot);
+				queue.unshift(...batch.slice(i).map((b) => b.job));
+				break;
+			}
+			job.startedAt = Date.now();
+			pacer.started(job.pace, planned, job.startedAt);
+			pacer.sending(job.pace);
+			launch(run, job);
+		}
 	}
 }

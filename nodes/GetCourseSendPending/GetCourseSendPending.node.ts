@@ -95,9 +95,9 @@ export class GetCourseSendPending implements INodeType {
 						displayName: 'Concurrency',
 						name: 'concurrency',
 						type: 'number',
-						default: 8,
+						default: 30,
 						typeOptions: { minValue: 1, maxValue: 100 },
-						description: 'Requests to Telegram in flight at once',
+						description: 'Requests to Telegram in flight at once. At 30, a burst as large as Messages per Second allows goes out at once.',
 					},
 					{
 						displayName: 'Failed Send Alert Template',

@@ -343,4 +343,29 @@ describe('the overall pace, as Telegram counts it: at most the pace rounded up i
 			await tight.stop();
 		}
 	});
+
+	it('a burst of 29 new messages to 29 chats at the default pace goes out on one round trip for their shared slots, no 429', async () => {
+		// a peer of its own: a bot this process has not paced yet (an empty window)
+		const fresh = createTelegramPeer({ enforceLimits: true });
+		const url = await fresh.start();
+		try {
+			await queue(Array.from({ length: 29 }, (_, i) => ({ chat: String(7200 + i) })));
+			let reservations = 0;
+			const counting = {
+				query: (text: string, values?: unknown[]) => {
+					if (/FROM send_pace WHERE bot_key = \$1 FOR UPDATE/.test(text)) reservations++;
+					return t.db.pool.query(text, values);
+				},
+			};
+			const out = await sendPending(counting as never, { baseUrl: url, token: TOKEN, requestTimeoutMs: 5000 }, { maxRunSeconds: 20, retryBaseMs: 50 });
+			expect(out.map((o) => o.status)).toEqual(Array(29).fill('sent'));
+			expect(fresh.limited).toEqual({ overall: 0, perChat: 0, perGroup: 0 });
+			// one reservation for all 29 (one each put a busy event loop's turn between two messages of a burst)
+			expect(reservations).toBe(1);
+			const [pace] = (await q(`SELECT cardinality(recent_slots) AS n, (SELECT count(DISTINCT t) FROM unnest(recent_slots) t) AS distinct_slots FROM send_pace WHERE bot_key = $1`, [botKey(url, TOKEN)])).rows;
+			expect(pace).toEqual({ n: 29, distinct_slots: '29' });
+		} finally {
+			await fresh.stop();
+		}
+	});
 });

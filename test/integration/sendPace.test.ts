@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import { closeAllPools, poolConfig } from '../../lib/db/pool';
-import { ensurePaceRow, noteSlotAnswered, reserveSendSlotAt } from '../../lib/db/sendPace';
+import { ensurePaceRow, noteSlotAnswered, reserveSendSlotAt, reserveSendSlots } from '../../lib/db/sendPace';
 import { awaitSharedSlot, LATE_SLOT_MS } from '../../lib/telegram/sharedSlot';
 import { createTestDb, type TestDb } from '../support/db';
 
@@ -63,6 +63,64 @@ it('an answered slot counts from its answer: the next window starts after it, no
 		// a slot no longer among the latest is left alone
 		await noteSlotAnswered(p, 'bot-3', first.slot!);
 		expect((await p.query(`SELECT cardinality(recent_slots) AS n FROM send_pace WHERE bot_key = 'bot-3'`)).rows[0].n).toBe(1);
+	} finally {
+		await p.end();
+	}
+});
+
+it('several slots in one statement: as many as the window has room for go now, each its own, the rest a window after the slots they follow', async () => {
+	const p = new Pool(poolConfig(t.settings, t.db.host, 1));
+	try {
+		await ensurePaceRow(p, 'bot-batch');
+		// two slots taken, then a batch of four in a window of four: two now, two a window after the first two
+		const before = await reserveSendSlots(p, 'bot-batch', 0, 2, 4, 500);
+		const batch = await reserveSendSlots(p, 'bot-batch', 0, 4, 4, 500);
+		expect(before.map((s) => s.waitMs)).toEqual([0, 0]);
+		expect(batch).toHaveLength(4);
+		const at = batch.map((s) => s.at!.getTime());
+		expect(batch.slice(0, 2).every((s) => s.waitMs === 0)).toBe(true);
+		expect(at[2] - before[0].at!.getTime()).toBeGreaterThanOrEqual(499);
+		expect(at[3] - before[1].at!.getTime()).toBeGreaterThanOrEqual(499);
+		// every slot its own (noteSlotAnswered moves one, not all that share a time), in order
+		const all = [...before, ...batch].map((s) => s.slot);
+		expect(new Set(all).size).toBe(6);
+		expect([...at].sort((x, y) => x - y)).toEqual(at);
+		// never more than the window's count in one statement
+		expect(await reserveSendSlots(p, 'bot-batch', 0, 9, 4, 500)).toHaveLength(4);
+		const kept = (await p.query(`SELECT cardinality(recent_slots) AS n FROM send_pace WHERE bot_key = 'bot-batch'`)).rows[0].n;
+		expect(kept).toBe(4);
+	} finally {
+		await p.end();
+	}
+});
+
+it('a statement that waited for a connection counts its wait and its answer from when it was asked, not from when a connection came free', async () => {
+	const p = new Pool(poolConfig(t.settings, t.db.host, 1));
+	const clock = async () => (await t.db.pool.query(`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms`)).rows[0].ms as number;
+	try {
+		await ensurePaceRow(p, 'bot-queue');
+		// the pool's only connection is busy for a second while both statements are asked for
+		const held = await p.connect();
+		const asked = await clock();
+		const slot = reserveSendSlots(p, 'bot-queue', 1500, 1, 4, 1000);
+		const answeredAt = Date.now();
+		const first = await reserveSendSlotAt(t.db.pool, 'bot-queue', 0, 4, 1000);
+		const noted = noteSlotAnswered(p, 'bot-queue', first.slot!, answeredAt);
+		await new Promise((r) => setTimeout(r, 1000));
+		held.release();
+		const [reserved] = await slot;
+		await noted;
+		// the slot is 1.5 s after the asking, not 1.5 s after the connection came free (2.5 s)
+		expect(reserved.at!.getTime() - asked).toBeGreaterThanOrEqual(1490);
+		expect(reserved.at!.getTime() - asked).toBeLessThan(2200);
+		// the answered slot moved to about the answer, not to when its statement ran a second later
+		const moved = (await p.query(`SELECT (extract(epoch FROM t) * 1000)::float8 AS ms FROM send_pace, unnest(recent_slots) t WHERE bot_key = 'bot-queue' ORDER BY t LIMIT 1`)).rows[0].ms;
+		expect(moved - first.at!.getTime()).toBeLessThan(700);
+		// an answer older than its slot leaves the slot at its start
+		const other = await reserveSendSlotAt(t.db.pool, 'bot-queue', 0, 4, 1000);
+		await noteSlotAnswered(t.db.pool, 'bot-queue', other.slot!, Date.now() - 60_000);
+		const stays = (await p.query(`SELECT $1::timestamptz = ANY(recent_slots) AS stays FROM send_pace WHERE bot_key = 'bot-queue'`, [other.slot])).rows[0].stays;
+		expect(stays).toBe(true);
 	} finally {
 		await p.end();
 	}

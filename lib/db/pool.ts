@@ -127,18 +127,21 @@ export async function withClient<T>(db: Db, fn: (c: PoolClient) => Promise<T>): 
 	}
 }
 
+/** BEGIN … COMMIT around `fn` on one connection; ROLLBACK when anything in it fails. */
+async function inTransaction<C extends Queryable, T>(c: C, fn: (c: C) => Promise<T>): Promise<T> {
+	await c.query('BEGIN');
+	try {
+		const out = await fn(c);
+		await c.query('COMMIT');
+		return out;
+	} catch (err) {
+		await c.query('ROLLBACK').catch(() => undefined);
+		throw err;
+	}
+}
+
 export async function withTransaction<T>(db: Db, fn: (c: PoolClient) => Promise<T>): Promise<T> {
-	return withClient(db, async (c) => {
-		await c.query('BEGIN');
-		try {
-			const out = await fn(c);
-			await c.query('COMMIT');
-			return out;
-		} catch (err) {
-			await c.query('ROLLBACK').catch(() => undefined);
-			throw err;
-		}
-	});
+	return withClient(db, (c) => inTransaction(c, fn));
 }
 
 function isBrokenConnection(err: unknown): boolean {
@@ -198,15 +201,5 @@ export async function onConnection<T>(q: Queryable, fn: (c: Queryable) => Promis
 
 /** A short transaction on whatever the caller holds (see onConnection). */
 export async function transactionOn<T>(q: Queryable, fn: (c: Queryable) => Promise<T>): Promise<T> {
-	return onConnection(q, async (c) => {
-		await c.query('BEGIN');
-		try {
-			const out = await fn(c);
-			await c.query('COMMIT');
-			return out;
-		} catch (err) {
-			await c.query('ROLLBACK').catch(() => undefined);
-			throw err;
-		}
-	});
+	return onConnection(q, (c) => inTransaction(c, fn));
 }

@@ -30,10 +30,11 @@ export interface SendSlot {
  * handed out in order) or an answer time (in the past), so the new slots come after all of them,
  * and the j-th new one needs only the (count - j + 1)-th latest kept slot to be a window old
  * (n ≤ count). Each is a microsecond after the one before, so noteSlotAnswered finds it alone.
- * `notBeforeMs` counts from `askedAt`: a statement that waited for a connection asks for what is
+ * `notBeforeMs` counts from the call: a statement that waited for a connection asks for what is
  * left of it then, or a busy pool would add its queue to every wait.
  */
-export async function reserveSendSlots(q: Queryable, botKey: string, notBeforeMs: number, n: number, count: number, windowMs: number, askedAt = Date.now()): Promise<SendSlot[]> {
+export async function reserveSendSlots(q: Queryable, botKey: string, notBeforeMs: number, n: number, count: number, windowMs: number): Promise<SendSlot[]> {
+	const askedAt = Date.now();
 	const k = Math.max(1, Math.min(Math.floor(n), count));
 	const left = () => Math.max(0, notBeforeMs - (Date.now() - askedAt));
 	const r = await onConnection(q, (c) =>
@@ -63,11 +64,6 @@ export async function reserveSendSlots(q: Queryable, botKey: string, notBeforeMs
 	if (!r.rowCount) return Array.from({ length: k }, () => ({ waitMs: left(), at: null, slot: null }));
 	const row = r.rows[0];
 	return row.slot.map((slot, i) => ({ waitMs: Math.max(0, Number(row.wait_ms[i])), at: new Date(row.slot_at[i]), slot }));
-}
-
-/** One slot (see reserveSendSlots). */
-export async function reserveSendSlotAt(q: Queryable, botKey: string, notBeforeMs: number, count: number, windowMs: number): Promise<SendSlot> {
-	return (await reserveSendSlots(q, botKey, notBeforeMs, 1, count, windowMs))[0];
 }
 
 /**

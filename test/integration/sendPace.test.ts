@@ -1,10 +1,13 @@
 import { Pool } from 'pg';
 import { closeAllPools, poolConfig } from '../../lib/db/pool';
-import { ensurePaceRow, noteSlotAnswered, reserveSendSlotAt, reserveSendSlots } from '../../lib/db/sendPace';
+import { ensurePaceRow, noteSlotAnswered, reserveSendSlots } from '../../lib/db/sendPace';
+import type { Queryable } from '../../lib/db/types';
 import { awaitSharedSlot, LATE_SLOT_MS } from '../../lib/telegram/sharedSlot';
 import { createTestDb, type TestDb } from '../support/db';
 
 let t: TestDb;
+/** One slot, as a sender with one message asks for it. */
+const reserveOne = async (q: Queryable, key: string, notBeforeMs: number, count: number, windowMs: number) => (await reserveSendSlots(q, key, notBeforeMs, 1, count, windowMs))[0];
 beforeAll(async () => {
 	t = await createTestDb('pace');
 });
@@ -27,7 +30,7 @@ it('two processes (separate pools) reserving slots for one bot share one window:
 		const worker = async (p: Pool) => {
 			for (let i = 0; i < 8; i++) {
 				// the slot on the database's clock (what both processes share; no network jitter in it)
-				const slot = await reserveSendSlotAt(p, 'bot-1', 0, 4, 200);
+				const slot = await reserveOne(p, 'bot-1', 0, 4, 200);
 				slots.push({ at: slot.at!.getTime(), waitMs: slot.waitMs });
 			}
 		};
@@ -42,7 +45,7 @@ it('two processes (separate pools) reserving slots for one bot share one window:
 		expect(mostInWindow(starts, 199)).toBe(4);
 		// another bot is not held back by this one
 		await ensurePaceRow(a, 'bot-2');
-		expect((await reserveSendSlotAt(a, 'bot-2', 0, 4, 200)).waitMs).toBe(0);
+		expect((await reserveOne(a, 'bot-2', 0, 4, 200)).waitMs).toBe(0);
 	} finally {
 		await a.end();
 		await b.end();
@@ -53,12 +56,12 @@ it('an answered slot counts from its answer: the next window starts after it, no
 	const p = new Pool(poolConfig(t.settings, t.db.host, 1));
 	try {
 		await ensurePaceRow(p, 'bot-3');
-		const first = await reserveSendSlotAt(p, 'bot-3', 0, 1, 1000);
+		const first = await reserveOne(p, 'bot-3', 0, 1, 1000);
 		await new Promise((r) => setTimeout(r, 150));
 		await noteSlotAnswered(p, 'bot-3', first.slot!);
 		const answered = (await p.query(`SELECT (extract(epoch FROM recent_slots[1]) * 1000)::float8 AS ms FROM send_pace WHERE bot_key = 'bot-3'`)).rows[0].ms;
 		expect(answered - first.at!.getTime()).toBeGreaterThanOrEqual(150);
-		const second = await reserveSendSlotAt(p, 'bot-3', 0, 1, 1000);
+		const second = await reserveOne(p, 'bot-3', 0, 1, 1000);
 		expect(second.at!.getTime() - answered).toBeGreaterThanOrEqual(999);
 		// a slot no longer among the latest is left alone
 		await noteSlotAnswered(p, 'bot-3', first.slot!);
@@ -104,7 +107,7 @@ it('a statement that waited for a connection counts its wait and its answer from
 		const asked = await clock();
 		const slot = reserveSendSlots(p, 'bot-queue', 1500, 1, 4, 1000);
 		const answeredAt = Date.now();
-		const first = await reserveSendSlotAt(t.db.pool, 'bot-queue', 0, 4, 1000);
+		const first = await reserveOne(t.db.pool, 'bot-queue', 0, 4, 1000);
 		const noted = noteSlotAnswered(p, 'bot-queue', first.slot!, answeredAt);
 		await new Promise((r) => setTimeout(r, 1000));
 		held.release();
@@ -117,7 +120,7 @@ it('a statement that waited for a connection counts its wait and its answer from
 		const moved = (await p.query(`SELECT (extract(epoch FROM t) * 1000)::float8 AS ms FROM send_pace, unnest(recent_slots) t WHERE bot_key = 'bot-queue' ORDER BY t LIMIT 1`)).rows[0].ms;
 		expect(moved - first.at!.getTime()).toBeLessThan(700);
 		// an answer older than its slot leaves the slot at its start
-		const other = await reserveSendSlotAt(t.db.pool, 'bot-queue', 0, 4, 1000);
+		const other = await reserveOne(t.db.pool, 'bot-queue', 0, 4, 1000);
 		await noteSlotAnswered(t.db.pool, 'bot-queue', other.slot!, Date.now() - 60_000);
 		const stays = (await p.query(`SELECT $1::timestamptz = ANY(recent_slots) AS stays FROM send_pace WHERE bot_key = 'bot-queue'`, [other.slot])).rows[0].stays;
 		expect(stays).toBe(true);

@@ -94,21 +94,34 @@ export class DbConnectionError extends Error {
 	}
 }
 
-/** Checks out a client, turning connection failures into one readable line. */
 const guarded = new WeakSet<PoolClient>();
 const ignore = () => undefined;
 
+/**
+ * Checks a client out of `pool` with an error listener on it. pg-pool listens for errors only
+ * while a client is idle: a connection dropped while checked out would otherwise be an unhandled
+ * 'error' that ends the n8n process (the failure still reaches the caller through the pending
+ * query). The listener goes on inside pg-pool's callback, at the hand-over itself: awaiting the
+ * promise of connect() first leaves a gap in which a terminated backend's message, read in the
+ * same chunk as the one that made the client ready, finds no listener.
+ */
+function checkOut(pool: Pool): Promise<PoolClient> {
+	return new Promise((resolve, reject) =>
+		pool.connect((err, client) => {
+			if (err || !client) return reject(err ?? new Error('no client'));
+			if (!guarded.has(client)) {
+				client.on('error', ignore);
+				guarded.add(client);
+			}
+			resolve(client);
+		}),
+	);
+}
+
+/** Checks out a client, turning connection failures into one readable line. */
 export async function connect(db: Db): Promise<PoolClient> {
 	try {
-		const client = await db.pool.connect();
-		// pg-pool listens for errors only while a client is idle: a connection dropped while
-		// checked out would otherwise be an unhandled 'error' that ends the n8n process. The
-		// failure still reaches the caller through the pending query.
-		if (!guarded.has(client)) {
-			client.on('error', ignore);
-			guarded.add(client);
-		}
-		return client;
+		return await checkOut(db.pool);
 	} catch (err) {
 		throw new DbConnectionError(describeConnectionError(err, db.settings, db.host), (err as { code?: string }).code);
 	}
@@ -183,11 +196,7 @@ export async function testConnection(s: PgSettings): Promise<{ host: HostChoice;
  */
 export async function onConnection<T>(q: Queryable, fn: (c: Queryable) => Promise<T>): Promise<T> {
 	// A pool (any copy of pg's Pool) has totalCount; a client does not.
-	const client = 'totalCount' in q && typeof (q as Pool).connect === 'function' ? await (q as Pool).connect() : null;
-	if (client && !guarded.has(client)) {
-		client.on('error', ignore);
-		guarded.add(client);
-	}
+	const client = 'totalCount' in q && typeof (q as Pool).connect === 'function' ? await checkOut(q as Pool) : null;
 	let broken = false;
 	try {
 		return await fn(client ?? q);
